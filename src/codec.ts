@@ -1,0 +1,515 @@
+/**
+ * The native wire format: encode and decode with strict validation.
+ *
+ * Every frame starts with {@link MAGIC} and {@link VERSION}, then a kind byte
+ * and a body. Integers are big-endian. docs/PROTOCOL.md has the byte layout.
+ * {@link decode} checks every length against the bytes present and throws
+ * {@link CodecError}, and nothing else, for bytes that are not a valid frame.
+ *
+ * @module
+ */
+
+import type { BatchMessage, MemberRecord, MemberState, Message, SingleMessage } from "./message.ts";
+
+/** First byte of every native frame. Not printable ASCII, so never a seed frame. */
+export const MAGIC = 0xd7;
+/** The wire version this codec speaks. */
+export const VERSION = 1;
+/** Bytes before the kind byte: magic and version. */
+export const HEADER_SIZE = 2;
+
+/** Kind bytes, one per message type. */
+export const Kind = {
+  init: 0x01,
+  info: 0x02,
+  conn: 0x03,
+  gosp: 0x04,
+  ping: 0x05,
+  ack: 0x06,
+  "ping-req": 0x07,
+  nack: 0x08,
+  alive: 0x09,
+  suspect: 0x0a,
+  dead: 0x0b,
+  leave: 0x0c,
+  sync: 0x0d,
+  batch: 0x0f,
+} as const;
+
+const STATES: readonly MemberState[] = ["alive", "suspect", "dead", "left"];
+const STATE_CODE: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
+/** Fixed bytes of one member record besides its address: state and incarnation. */
+export const RECORD_OVERHEAD = 1 + 1 + 4;
+
+/**
+ * Raised by {@link decode} (and by {@link encode} for values that cannot be
+ * encoded). Its message says what was wrong and where.
+ *
+ * @example
+ * ```ts
+ * import { CodecError, decode } from "@gossip/peer";
+ * try {
+ *   decode(new Uint8Array([1, 2, 3]));
+ * } catch (e) {
+ *   console.assert(e instanceof CodecError);
+ * }
+ * ```
+ */
+export class CodecError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CodecError";
+  }
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/** A growable byte buffer for encoding. Reuse one to avoid allocations. */
+export class Writer {
+  /** The bytes; valid up to {@link Writer.length}. */
+  buf: Uint8Array;
+  /** How many bytes are written. */
+  length = 0;
+
+  /** Creates a writer with `capacity` bytes reserved. */
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  /** Forgets what was written, keeping the memory. */
+  reset(): void {
+    this.length = 0;
+  }
+
+  /** Makes room for `n` more bytes. */
+  ensure(n: number): void {
+    const need = this.length + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  /** Appends one byte. */
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = v;
+  }
+
+  /** Appends a big-endian 16-bit integer. */
+  u16(v: number): void {
+    this.ensure(2);
+    this.buf[this.length++] = v >>> 8;
+    this.buf[this.length++] = v;
+  }
+
+  /** Appends a big-endian 32-bit integer. */
+  u32(v: number): void {
+    this.ensure(4);
+    const b = this.buf;
+    let i = this.length;
+    b[i++] = v >>> 24;
+    b[i++] = v >>> 16;
+    b[i++] = v >>> 8;
+    b[i++] = v;
+    this.length = i;
+  }
+
+  /** Appends raw bytes. */
+  bytes(v: Uint8Array): void {
+    this.ensure(v.length);
+    this.buf.set(v, this.length);
+    this.length += v.length;
+  }
+
+  /** Appends a string as a one-byte length and its UTF-8 bytes. */
+  str8(s: string): void {
+    const n = s.length;
+    this.ensure(1 + n * 3);
+    const start = this.length;
+    let i = start + 1;
+    const b = this.buf;
+    let ascii = true;
+    for (let k = 0; k < n; k++) {
+      const c = s.charCodeAt(k);
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+      b[i++] = c;
+    }
+    if (!ascii) {
+      i = start + 1 + textEncoder.encodeInto(s, b.subarray(start + 1)).written;
+    }
+    const len = i - start - 1;
+    if (len > 255) throw new CodecError(`string of ${len} bytes is longer than 255`);
+    b[start] = len;
+    this.length = i;
+  }
+
+  /** A copy of the written bytes. */
+  toBytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+function u32Check(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new CodecError(`${what} ${v} is not an unsigned 32-bit integer`);
+  }
+  return v;
+}
+
+function writeRecords(w: Writer, members: readonly MemberRecord[]): void {
+  if (members.length > 0xffff) throw new CodecError(`${members.length} members do not fit`);
+  w.u16(members.length);
+  for (const m of members) {
+    w.str8(m.address);
+    const code = STATE_CODE[m.state];
+    if (code === undefined) throw new CodecError(`unknown member state "${m.state}"`);
+    w.u8(code);
+    w.u32(u32Check(m.incarnation, "incarnation"));
+  }
+}
+
+/**
+ * Appends one message's kind byte and body (no header) to `w`. Used to
+ * pre-encode messages that are later packed into datagrams with
+ * {@link pack}.
+ */
+export function writeBody(w: Writer, m: SingleMessage): void {
+  const kind = Kind[m.type];
+  if (kind === undefined || m.type === ("batch" as string)) {
+    throw new CodecError(`cannot encode message type "${(m as Message).type}"`);
+  }
+  w.u8(kind);
+  switch (m.type) {
+    case "init":
+    case "conn":
+      w.u32(u32Check(m.incarnation, "incarnation"));
+      break;
+    case "info":
+      writeRecords(w, m.members);
+      break;
+    case "gosp":
+      w.str8(m.origin);
+      w.u32(u32Check(m.id, "id"));
+      w.u8(Math.min(255, m.hops));
+      if (m.payload.length > 0xffff) {
+        throw new CodecError(`payload of ${m.payload.length} bytes is over 65535`);
+      }
+      w.u16(m.payload.length);
+      w.bytes(m.payload);
+      break;
+    case "ping":
+    case "ping-req":
+      w.u32(u32Check(m.seq, "seq"));
+      w.str8(m.target);
+      break;
+    case "ack":
+    case "nack":
+      w.u32(u32Check(m.seq, "seq"));
+      break;
+    case "alive":
+    case "leave":
+      w.str8(m.address);
+      w.u32(u32Check(m.incarnation, "incarnation"));
+      break;
+    case "suspect":
+    case "dead":
+      w.str8(m.address);
+      w.u32(u32Check(m.incarnation, "incarnation"));
+      w.str8(m.from);
+      break;
+    case "sync":
+      w.u8(m.reply ? 1 : 0);
+      writeRecords(w, m.members);
+      break;
+  }
+}
+
+/**
+ * Encodes a single message's kind and body (no header): the unit that
+ * {@link pack} combines into datagrams.
+ *
+ * @example
+ * ```ts
+ * import { encodeBody, pack } from "@gossip/peer";
+ * const datagram = pack([encodeBody({ type: "ack", seq: 1 })]);
+ * ```
+ */
+export function encodeBody(m: SingleMessage): Uint8Array {
+  const w = new Writer(64);
+  writeBody(w, m);
+  return w.toBytes();
+}
+
+/** Bytes a batch adds around `count` bodies totalling `bodyBytes`. */
+export function packedSize(count: number, bodyBytes: number): number {
+  return count === 1 ? HEADER_SIZE + bodyBytes : HEADER_SIZE + 2 + 2 * count + bodyBytes;
+}
+
+/**
+ * Packs pre-encoded bodies (from {@link encodeBody}) into one datagram: a
+ * single frame for one body, a batch frame for several (at most 255).
+ *
+ * @example
+ * ```ts
+ * import { decode, encodeBody, pack } from "@gossip/peer";
+ * const bytes = pack([encodeBody({ type: "ack", seq: 1 }), encodeBody({ type: "nack", seq: 2 })]);
+ * console.assert(decode(bytes).type === "batch");
+ * ```
+ */
+export function pack(bodies: readonly Uint8Array[], w: Writer = new Writer(512)): Uint8Array {
+  if (bodies.length === 0 || bodies.length > 255) {
+    throw new CodecError(`a datagram packs 1 to 255 messages, not ${bodies.length}`);
+  }
+  w.reset();
+  w.u8(MAGIC);
+  w.u8(VERSION);
+  if (bodies.length === 1) {
+    w.bytes(bodies[0]);
+  } else {
+    w.u8(Kind.batch);
+    w.u8(bodies.length);
+    for (const b of bodies) {
+      if (b.length > 0xffff) throw new CodecError(`batched message of ${b.length} bytes`);
+      w.u16(b.length);
+      w.bytes(b);
+    }
+  }
+  return w.toBytes();
+}
+
+/**
+ * Encodes a message as one datagram.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode } from "@gossip/peer";
+ * const bytes = encode({ type: "conn", incarnation: 3 });
+ * console.assert(decode(bytes).type === "conn");
+ * ```
+ */
+export function encode(message: Message): Uint8Array {
+  const w = new Writer(64);
+  w.u8(MAGIC);
+  w.u8(VERSION);
+  if (message.type === "batch") {
+    return pack(message.messages.map(encodeBody), w);
+  }
+  writeBody(w, message);
+  return w.toBytes();
+}
+
+/** A cursor over bytes being decoded; every read is bounds-checked. */
+class Reader {
+  pos: number;
+  constructor(readonly buf: Uint8Array, pos: number, readonly end: number) {
+    this.pos = pos;
+  }
+
+  need(n: number, what: string): void {
+    if (this.pos + n > this.end) {
+      throw new CodecError(
+        `truncated ${what} at byte ${this.pos}: need ${n}, have ${this.end - this.pos}`,
+      );
+    }
+  }
+
+  u8(what: string): number {
+    this.need(1, what);
+    return this.buf[this.pos++];
+  }
+
+  u16(what: string): number {
+    this.need(2, what);
+    const b = this.buf, i = this.pos;
+    this.pos = i + 2;
+    return (b[i] << 8) | b[i + 1];
+  }
+
+  u32(what: string): number {
+    this.need(4, what);
+    const b = this.buf, i = this.pos;
+    this.pos = i + 4;
+    return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+  }
+
+  str8(what: string): string {
+    const n = this.u8(what);
+    this.need(n, what);
+    const b = this.buf, start = this.pos, end = start + n;
+    this.pos = end;
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const c = b[i];
+      if (c >= 0x80) {
+        try {
+          return textDecoder.decode(b.subarray(start, end));
+        } catch {
+          throw new CodecError(`${what} at byte ${start} is not valid UTF-8`);
+        }
+      }
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+
+  address(what: string): string {
+    const s = this.str8(what);
+    if (!isAddress(s)) throw new CodecError(`${what} "${s}" is not HOST:PORT`);
+    return s;
+  }
+
+  records(): MemberRecord[] {
+    const count = this.u16("member count");
+    // Every record needs at least RECORD_OVERHEAD bytes plus one for the address.
+    if (count * (RECORD_OVERHEAD + 1) > this.end - this.pos) {
+      throw new CodecError(`member count ${count} is more than the bytes present can hold`);
+    }
+    const members: MemberRecord[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const address = this.address("member address");
+      const code = this.u8("member state");
+      const state = STATES[code];
+      if (state === undefined) throw new CodecError(`unknown member state ${code}`);
+      members[i] = { address, state, incarnation: this.u32("incarnation") };
+    }
+    return members;
+  }
+}
+
+/**
+ * True when `s` looks like `host:port`: a non-empty host without spaces and
+ * a port of 1-5 digits up to 65535. Cheap enough for the receive path.
+ */
+export function isAddress(s: string): boolean {
+  const colon = s.lastIndexOf(":");
+  if (colon <= 0 || colon === s.length - 1 || s.length - colon - 1 > 5) return false;
+  let port = 0;
+  for (let i = colon + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return false;
+    port = port * 10 + c;
+  }
+  if (port > 65535) return false;
+  for (let i = 0; i < colon; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
+
+function readBody(r: Reader): SingleMessage {
+  const kind = r.u8("kind");
+  switch (kind) {
+    case Kind.init:
+      return { type: "init", incarnation: r.u32("incarnation") };
+    case Kind.info:
+      return { type: "info", members: r.records() };
+    case Kind.conn:
+      return { type: "conn", incarnation: r.u32("incarnation") };
+    case Kind.gosp: {
+      const origin = r.address("origin");
+      const id = r.u32("id");
+      const hops = r.u8("hops");
+      const n = r.u16("payload length");
+      r.need(n, "payload");
+      const payload = r.buf.subarray(r.pos, r.pos + n);
+      r.pos += n;
+      return { type: "gosp", origin, id, hops, payload };
+    }
+    case Kind.ping:
+      return { type: "ping", seq: r.u32("seq"), target: r.address("target") };
+    case Kind["ping-req"]:
+      return { type: "ping-req", seq: r.u32("seq"), target: r.address("target") };
+    case Kind.ack:
+      return { type: "ack", seq: r.u32("seq") };
+    case Kind.nack:
+      return { type: "nack", seq: r.u32("seq") };
+    case Kind.alive:
+      return { type: "alive", address: r.address("address"), incarnation: r.u32("incarnation") };
+    case Kind.leave:
+      return { type: "leave", address: r.address("address"), incarnation: r.u32("incarnation") };
+    case Kind.suspect:
+    case Kind.dead: {
+      const address = r.address("address");
+      const incarnation = r.u32("incarnation");
+      const from = r.address("from");
+      return { type: kind === Kind.dead ? "dead" : "suspect", address, incarnation, from };
+    }
+    case Kind.sync: {
+      const flags = r.u8("sync flags");
+      if (flags > 1) throw new CodecError(`unknown sync flags ${flags}`);
+      return { type: "sync", reply: flags === 1, members: r.records() };
+    }
+    default:
+      throw new CodecError(`unknown message kind 0x${kind.toString(16).padStart(2, "0")}`);
+  }
+}
+
+/**
+ * Decodes one datagram. Throws {@link CodecError} for anything that is not
+ * exactly one valid frame: wrong magic or version, unknown kind, a length past
+ * the end, trailing bytes, bad UTF-8 or a malformed address. The payload of a
+ * GOSP message is a view into `bytes`, not a copy.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode } from "@gossip/peer";
+ * const m = decode(encode({ type: "ping", seq: 7, target: "127.0.0.1:9000" }));
+ * console.assert(m.type === "ping" && m.seq === 7);
+ * ```
+ */
+export function decode(bytes: Uint8Array): Message {
+  try {
+    return decodeFrame(bytes);
+  } catch (e) {
+    if (e instanceof CodecError) throw e;
+    throw new CodecError(`undecodable datagram: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function decodeFrame(bytes: Uint8Array): Message {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError("input is not a Uint8Array");
+  if (bytes.length < HEADER_SIZE + 1) {
+    throw new CodecError(`datagram of ${bytes.length} bytes is too short`);
+  }
+  if (bytes[0] !== MAGIC) {
+    throw new CodecError(`bad magic byte 0x${bytes[0].toString(16).padStart(2, "0")}`);
+  }
+  if (bytes[1] !== VERSION) {
+    throw new CodecError(`unsupported protocol version ${bytes[1]} (this node speaks ${VERSION})`);
+  }
+  const r = new Reader(bytes, HEADER_SIZE, bytes.length);
+  let message: Message;
+  if (bytes[HEADER_SIZE] === Kind.batch) {
+    r.pos++;
+    const count = r.u8("batch count");
+    if (count === 0) throw new CodecError("empty batch");
+    const messages: SingleMessage[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const len = r.u16("batch entry length");
+      r.need(len, "batch entry");
+      const inner = new Reader(bytes, r.pos, r.pos + len);
+      if (len > 0 && bytes[r.pos] === Kind.batch) throw new CodecError("nested batch");
+      messages[i] = readBody(inner);
+      if (inner.pos !== inner.end) {
+        throw new CodecError(`${inner.end - inner.pos} trailing bytes in batch entry ${i}`);
+      }
+      r.pos += len;
+    }
+    message = { type: "batch", messages } satisfies BatchMessage;
+  } else {
+    message = readBody(r);
+  }
+  if (r.pos !== bytes.length) {
+    throw new CodecError(`${bytes.length - r.pos} trailing bytes after the frame`);
+  }
+  return message;
+}
