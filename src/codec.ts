@@ -66,6 +66,21 @@ export class CodecError extends Error {
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
+/** The number of bytes `s` takes in UTF-8. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** A growable byte buffer for encoding. Reuse one to avoid allocations. */
 export class Writer {
   /** The bytes; valid up to {@link Writer.length}. */

@@ -1,0 +1,175 @@
+/**
+ * Protocol settings and the named profiles they come from.
+ *
+ * The profiles follow memberlist's `DefaultLocalConfig`, `DefaultLANConfig`
+ * and `DefaultWANConfig` (see ANCHORS.md), so operators who know memberlist
+ * know what to expect; where peer differs the field's comment says so.
+ *
+ * @module
+ */
+
+/**
+ * Every protocol knob. All times are milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { profile } from "@gossip/peer";
+ * const config = { ...profile("lan"), fanout: 4 };
+ * ```
+ */
+export interface ProtocolConfig {
+  /** `"epidemic"` spreads messages by gossip to `fanout` random members; `"mesh"` sends every message to every member (the original design). */
+  mode: "epidemic" | "mesh";
+  /** Gossip period: how often queued updates and messages are sent to `fanout` members. */
+  period: number;
+  /** Members gossiped to each period, and to whom a new message is forwarded at once. */
+  fanout: number;
+  /** Each update or message is sent `retransmitMult * ceil(log10(N + 1))` times by each node. */
+  retransmitMult: number;
+  /** How often one member is probed. */
+  probeInterval: number;
+  /** How long to wait for a direct ack before asking others to probe. */
+  probeTimeout: number;
+  /** How many members are asked to probe indirectly. */
+  indirectChecks: number;
+  /** Suspicion lasts at least `suspicionMult * max(1, log10 N) * probeInterval`. */
+  suspicionMult: number;
+  /** ... and at most `suspicionMaxTimeoutMult` times that, until confirmations arrive. */
+  suspicionMaxTimeoutMult: number;
+  /** Upper bound of the local health multiplier (Lifeguard). */
+  awarenessMaxMultiplier: number;
+  /** Full member-table exchange with a random member (scaled up above 32 members); 0 turns it off. */
+  pushPullInterval: number;
+  /** Dead and left members are forgotten after this long. */
+  reapAfter: number;
+  /** First delay between INIT retries; doubles up to `joinRetryMax`. */
+  joinRetryInterval: number;
+  /** Largest delay between INIT retries. */
+  joinRetryMax: number;
+  /** Largest datagram this node sends (bytes); larger state is split. */
+  maxDatagramSize: number;
+  /** How many gossip message ids are remembered for de-duplication. */
+  seenCapacity: number;
+  /** How long a gossip message id is remembered. */
+  seenTtl: number;
+}
+
+/** The names of the built-in profiles. */
+export type ProfileName = "local" | "lan" | "wan";
+
+const LAN: ProtocolConfig = {
+  mode: "epidemic",
+  period: 200,
+  fanout: 3,
+  retransmitMult: 4,
+  probeInterval: 1000,
+  probeTimeout: 500,
+  indirectChecks: 3,
+  suspicionMult: 4,
+  suspicionMaxTimeoutMult: 6,
+  awarenessMaxMultiplier: 8,
+  pushPullInterval: 30_000,
+  reapAfter: 15 * 60_000,
+  joinRetryInterval: 250,
+  joinRetryMax: 5_000,
+  maxDatagramSize: 1400,
+  seenCapacity: 100_000,
+  seenTtl: 120_000,
+};
+
+const PROFILES: Record<ProfileName, ProtocolConfig> = {
+  lan: LAN,
+  local: {
+    ...LAN,
+    period: 100,
+    retransmitMult: 3,
+    probeTimeout: 200,
+    indirectChecks: 1,
+    suspicionMult: 3,
+    pushPullInterval: 15_000,
+    joinRetryInterval: 100,
+  },
+  wan: {
+    ...LAN,
+    period: 500,
+    fanout: 4,
+    probeInterval: 5000,
+    probeTimeout: 3000,
+    suspicionMult: 6,
+    pushPullInterval: 60_000,
+    joinRetryInterval: 1000,
+    joinRetryMax: 30_000,
+  },
+};
+
+/**
+ * A copy of a named profile's settings.
+ *
+ * | knob | local | lan | wan |
+ * |---|---|---|---|
+ * | period (gossip) | 100 | 200 | 500 |
+ * | fanout | 3 | 3 | 4 |
+ * | retransmitMult | 3 | 4 | 4 |
+ * | probeInterval | 1000 | 1000 | 5000 |
+ * | probeTimeout | 200 | 500 | 3000 |
+ * | indirectChecks | 1 | 3 | 3 |
+ * | suspicionMult | 3 | 4 | 6 |
+ * | pushPullInterval | 15 s | 30 s | 60 s |
+ *
+ * @example
+ * ```ts
+ * import { profile } from "@gossip/peer";
+ * console.assert(profile("lan").probeInterval === 1000);
+ * ```
+ */
+export function profile(name: ProfileName = "lan"): ProtocolConfig {
+  const p = PROFILES[name];
+  if (!p) throw new TypeError(`unknown profile "${name}" (local, lan or wan)`);
+  return { ...p };
+}
+
+/**
+ * Checks a configuration, throwing `RangeError` naming the first bad field.
+ *
+ * @example
+ * ```ts
+ * import { profile, validateConfig } from "@gossip/peer";
+ * validateConfig(profile("wan"));
+ * ```
+ */
+export function validateConfig(c: ProtocolConfig): void {
+  const positive: (keyof ProtocolConfig)[] = [
+    "period",
+    "fanout",
+    "retransmitMult",
+    "probeInterval",
+    "probeTimeout",
+    "suspicionMult",
+    "suspicionMaxTimeoutMult",
+    "awarenessMaxMultiplier",
+    "reapAfter",
+    "joinRetryInterval",
+    "joinRetryMax",
+    "seenCapacity",
+    "seenTtl",
+  ];
+  for (const key of positive) {
+    const v = c[key] as number;
+    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+      throw new RangeError(`${key} must be a positive number, got ${v}`);
+    }
+  }
+  if (!(c.indirectChecks >= 0)) throw new RangeError(`indirectChecks must be >= 0`);
+  if (!(c.pushPullInterval >= 0)) throw new RangeError(`pushPullInterval must be >= 0`);
+  if (c.mode !== "epidemic" && c.mode !== "mesh") {
+    throw new RangeError(`mode must be "epidemic" or "mesh", got "${c.mode}"`);
+  }
+  if (!(c.maxDatagramSize >= 512 && c.maxDatagramSize <= 65507)) {
+    throw new RangeError(`maxDatagramSize must be 512 to 65507, got ${c.maxDatagramSize}`);
+  }
+  if (c.probeTimeout >= c.probeInterval) {
+    throw new RangeError(
+      `probeTimeout (${c.probeTimeout}) must be below probeInterval (${c.probeInterval})`,
+    );
+  }
+}

@@ -1,0 +1,327 @@
+/**
+ * {@link GossipNode}: a peer on a transport, with events.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { formatAddress, parseAddress } from "./address.ts";
+import { type Clock, type Random, systemClock, systemRandom } from "./clock.ts";
+import { profile, type ProfileName, type ProtocolConfig, validateConfig } from "./config.ts";
+import type { Member } from "./membership.ts";
+import type { DropReason, NodeMetrics } from "./metrics.ts";
+import { Protocol, type ProtocolEvent } from "./protocol.ts";
+import type { Transport } from "./transport.ts";
+import { UdpTransport } from "./udp_transport.ts";
+
+const log = getLogger(["peer", "node"]);
+const encoder = new TextEncoder();
+
+/**
+ * Options for {@link GossipNode.start}. Any {@link ProtocolConfig} field
+ * may be given to override the chosen profile.
+ *
+ * @example
+ * ```ts
+ * import type { GossipNodeOptions } from "@gossip/peer";
+ * const options: GossipNodeOptions = {
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   seeds: ["127.0.0.1:8080"],
+ *   period: 1000,
+ * };
+ * ```
+ */
+export interface GossipNodeOptions extends Partial<ProtocolConfig> {
+  /** Address to bind, default `127.0.0.1`. */
+  hostname?: string;
+  /** Port to bind; 0 (default) picks a free one. */
+  port?: number;
+  /** Peers to join through (`host:port`); empty or absent: this is the first node. */
+  seeds?: string[];
+  /** Settings profile, default `"lan"`; other fields override it. */
+  profile?: ProfileName;
+  /**
+   * The address others reach this node at, when it differs from the bound one
+   * (for example when binding `0.0.0.0`; then the default is `127.0.0.1`).
+   */
+  advertise?: string;
+  /** Use this transport instead of binding a UDP socket (tests, simulator). */
+  transport?: Transport;
+  /** Clock to use, default the real one. */
+  clock?: Clock;
+  /** Random source to use, default `Math.random`. */
+  random?: Random;
+}
+
+/**
+ * A message delivered to the application.
+ *
+ * @example
+ * ```ts
+ * import type { MessageDetail } from "@gossip/peer";
+ * const show = (m: MessageDetail) => `${m.from}: ${new TextDecoder().decode(m.payload)}`;
+ * ```
+ */
+export interface MessageDetail {
+  /** The node that broadcast it. */
+  from: string;
+  /** The peer this copy came from (equals `from` when not relayed). */
+  via: string;
+  /** The origin's id for it; `(from, id)` is unique. */
+  id: number;
+  /** Relays between the origin and this node. */
+  hops: number;
+  /** The bytes broadcast. */
+  payload: Uint8Array;
+}
+
+/**
+ * The detail of each event a {@link GossipNode} dispatches (as `CustomEvent`).
+ *
+ * @example
+ * ```ts
+ * import type { GossipNodeEventMap } from "@gossip/peer";
+ * type JoinDetail = GossipNodeEventMap["join"]; // { address, incarnation }
+ * ```
+ */
+export interface GossipNodeEventMap {
+  /** A member joined (or rejoined). */
+  join: { address: string; incarnation: number };
+  /** The node got its INFO answer from a seed. */
+  joined: { seed: string; members: number };
+  /** A member is suspected of having failed. */
+  suspect: { address: string; incarnation: number; from: string };
+  /** A suspected member proved alive (it refuted, or recovered). */
+  alive: { address: string; incarnation: number };
+  /** A member was declared dead. */
+  dead: { address: string; incarnation: number; from: string };
+  /** A member left gracefully. */
+  leave: { address: string; incarnation: number };
+  /** An application message arrived (once per message). */
+  message: MessageDetail;
+  /** A datagram was dropped. */
+  drop: { reason: DropReason; from: string; detail: string };
+}
+
+type Listener<K extends keyof GossipNodeEventMap> = (
+  this: GossipNode,
+  event: CustomEvent<GossipNodeEventMap[K]>,
+) => void;
+
+/**
+ * A gossip peer. Start one with {@link GossipNode.start}; it binds a UDP
+ * socket (or uses the given transport), joins through `seeds`, keeps the
+ * member table with failure detection, and delivers broadcasts.
+ *
+ * @example Two nodes on loopback
+ * ```ts ignore
+ * import { GossipNode } from "@gossip/peer";
+ * await using a = await GossipNode.start({ port: 0 });
+ * await using b = await GossipNode.start({ port: 0, seeds: [a.address] });
+ * a.addEventListener("message", (e) => console.log(e.detail.from, e.detail.payload));
+ * b.addEventListener("join", (e) => console.log("joined:", e.detail.address));
+ * b.broadcast("hello");
+ * ```
+ */
+export class GossipNode extends EventTarget {
+  /** The effective protocol settings. */
+  readonly config: Readonly<ProtocolConfig>;
+  #protocol: Protocol;
+  #transport: Transport;
+  #closed: Promise<void> | undefined;
+  #listened = new Set<string>();
+
+  private constructor(
+    transport: Transport,
+    config: ProtocolConfig,
+    makeProtocol: (emit: (event: ProtocolEvent) => void) => Protocol,
+  ) {
+    super();
+    this.#transport = transport;
+    this.config = config;
+    this.#protocol = makeProtocol((event) => this.#emit(event));
+  }
+
+  /**
+   * Binds, starts the protocol and begins joining. Resolves once bound (the
+   * join goes on in the background: listen for `joined`, or poll `peers()`).
+   * Throws `TypeError`/`RangeError` for bad options, `Deno.errors.AddrInUse`
+   * when the port is taken.
+   */
+  static async start(options: GossipNodeOptions = {}): Promise<GossipNode> {
+    const config = resolveConfig(options);
+    const seeds = (options.seeds ?? []).map((s) => {
+      parseAddress(s);
+      return s;
+    });
+    const transport = options.transport ??
+      await UdpTransport.bind({
+        hostname: options.hostname ?? "127.0.0.1",
+        port: options.port ?? 0,
+        onSendError: (to, e) => log.debug("send to {to} failed: {error}", { to, error: String(e) }),
+      });
+    const self = options.advertise ?? advertised(transport.address);
+    parseAddress(self);
+    const node = new GossipNode(transport, config, (emit) =>
+      new Protocol(
+        {
+          self,
+          clock: options.clock ?? systemClock,
+          random: options.random ?? systemRandom,
+          send: (to, data) => transport.send(to, data),
+          emit,
+        },
+        config,
+        seeds,
+      ));
+    const protocol = node.#protocol;
+    transport.listen((from, data) => protocol.receive(from, data));
+    protocol.start();
+    log.info("node {address} started ({mode}, seeds: {seeds})", {
+      address: self,
+      mode: config.mode,
+      seeds: seeds.join(", ") || "none",
+    });
+    return node;
+  }
+
+  /** The address the other members know this node by, `host:port`. */
+  get address(): string {
+    return this.#protocol.self;
+  }
+
+  /** The incarnation number (raised when refuting a suspicion). */
+  get incarnation(): number {
+    return this.#protocol.incarnation;
+  }
+
+  /** Whether the node has been let in by a seed (always true without seeds). */
+  get joined(): boolean {
+    return this.#protocol.joined;
+  }
+
+  /** Addresses of live peers (alive or suspect), self excluded. */
+  peers(): string[] {
+    return this.#protocol.peers();
+  }
+
+  /** Every member this node knows of, in every state, itself first. */
+  members(): Member[] {
+    return this.#protocol.members();
+  }
+
+  /** Counters: traffic, deliveries, probes, drops by reason. */
+  metrics(): NodeMetrics {
+    return this.#protocol.metrics();
+  }
+
+  /**
+   * Sends `data` (a string is UTF-8 encoded) to every live member, delivered
+   * once each as a `message` event. Returns the message id. Throws
+   * `RangeError` if it does not fit one datagram.
+   */
+  broadcast(data: string | Uint8Array): number {
+    const payload = typeof data === "string" ? encoder.encode(data) : data;
+    return this.#protocol.broadcast(payload);
+  }
+
+  /** Tells the cluster this node is leaving (they mark it `left`), then closes. */
+  async leave(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    this.#protocol.leave();
+    log.info("node {address} leaving", { address: this.address });
+    await this.close();
+  }
+
+  /** Stops at once: timers cleared, socket closed, nothing pending. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#protocol.stop();
+      await this.#transport.close();
+      log.info("node {address} closed", { address: this.address });
+    })();
+    return this.#closed;
+  }
+
+  /** `await using node = await GossipNode.start()` closes the node at scope end. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Listens for a node event; `event.detail` is typed by {@link GossipNodeEventMap}. */
+  override addEventListener<K extends keyof GossipNodeEventMap>(
+    type: K,
+    listener: Listener<K>,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /** Listens for any event. */
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    // deno-lint-ignore no-explicit-any
+    listener: any,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    this.#listened.add(type);
+    super.addEventListener(type, listener as EventListener, options);
+  }
+
+  /** Stops listening. */
+  override removeEventListener<K extends keyof GossipNodeEventMap>(
+    type: K,
+    listener: Listener<K>,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  /** Stops listening. */
+  override removeEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    // deno-lint-ignore no-explicit-any
+    listener: any,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    super.removeEventListener(type, listener as EventListener, options);
+  }
+
+  #emit(event: ProtocolEvent): void {
+    const { type, ...detail } = event;
+    if (type === "drop") {
+      log.debug("dropped a datagram from {from}: {reason} ({detail})", detail);
+    } else if (type !== "message") {
+      log.debug("{type} {address}", { type, ...detail });
+    }
+    if (!this.#listened.has(type)) return;
+    try {
+      this.dispatchEvent(new CustomEvent(type, { detail }));
+    } catch (e) {
+      log.error("an event listener for {type} threw: {error}", { type, error: String(e) });
+    }
+  }
+}
+
+function resolveConfig(options: GossipNodeOptions): ProtocolConfig {
+  const config = profile(options.profile ?? "lan");
+  for (const key of Object.keys(config) as (keyof ProtocolConfig)[]) {
+    const v = options[key];
+    if (v !== undefined) (config as unknown as Record<string, unknown>)[key] = v;
+  }
+  validateConfig(config);
+  return config;
+}
+
+/** The address to advertise for a bound one: loopback stands in for "any". */
+function advertised(bound: string): string {
+  const { hostname, port } = parseAddress(bound);
+  if (hostname === "0.0.0.0") return formatAddress("127.0.0.1", port);
+  if (hostname === "::") return formatAddress("::1", port);
+  return bound;
+}

@@ -1,0 +1,733 @@
+/**
+ * The sans-IO protocol core: join (INIT, INFO, CONN), epidemic or full-mesh
+ * dissemination (GOSP and membership updates), SWIM failure detection with
+ * suspicion, push-pull anti-entropy, leave and reaping.
+ *
+ * It never touches a socket or the real clock: it is fed datagrams through
+ * {@link Protocol.receive} and timer callbacks through the injected
+ * {@link Clock}, and it sends through {@link ProtocolEnv.send}. The same code
+ * runs on UDP in {@link GossipNode} and on the in-process network in tests
+ * and the simulator.
+ *
+ * @module
+ */
+
+import { Awareness } from "./awareness.ts";
+import { BroadcastQueue, retransmitLimit } from "./broadcast.ts";
+import type { Clock, Random } from "./clock.ts";
+import {
+  CodecError,
+  decode,
+  encodeBody,
+  HEADER_SIZE,
+  pack,
+  RECORD_OVERHEAD,
+  utf8Length,
+  Writer,
+} from "./codec.ts";
+import type { ProtocolConfig } from "./config.ts";
+import { FailureDetector } from "./failure.ts";
+import { isLive, type Member, Membership } from "./membership.ts";
+import type { MemberRecord, MemberState, SingleMessage } from "./message.ts";
+import { type DropReason, emptyMetrics, type NodeMetrics } from "./metrics.ts";
+import { SeenCache } from "./seen_cache.ts";
+import { Suspicion, suspicionBounds } from "./suspicion.ts";
+
+/** The largest UDP payload; anything larger cannot have come from a peer. */
+export const MAX_UDP_PAYLOAD = 65507;
+/** Batch overhead per message (its 2-byte length). */
+const ENTRY_OVERHEAD = 2;
+/** Header bytes of a batch: magic, version, kind, count. */
+const BATCH_HEADER = HEADER_SIZE + 2;
+
+/**
+ * Something the protocol reports to its host.
+ *
+ * @example
+ * ```ts
+ * import type { ProtocolEvent } from "@gossip/peer";
+ * const log = (e: ProtocolEvent) => console.log(e.type);
+ * ```
+ */
+export type ProtocolEvent =
+  | { type: "join"; address: string; incarnation: number }
+  | { type: "suspect"; address: string; incarnation: number; from: string }
+  | { type: "alive"; address: string; incarnation: number }
+  | { type: "dead"; address: string; incarnation: number; from: string }
+  | { type: "leave"; address: string; incarnation: number }
+  | { type: "joined"; seed: string; members: number }
+  | {
+    type: "message";
+    from: string;
+    via: string;
+    id: number;
+    hops: number;
+    payload: Uint8Array;
+  }
+  | { type: "drop"; reason: DropReason; from: string; detail: string };
+
+/**
+ * What the protocol is given by its host.
+ *
+ * @example
+ * ```ts
+ * import { type ProtocolEnv, seededRandom, VirtualClock } from "@gossip/peer";
+ * const env: ProtocolEnv = {
+ *   self: "10.0.0.1:7946",
+ *   clock: new VirtualClock(),
+ *   random: seededRandom(1),
+ *   send: (_to, _data) => {},
+ *   emit: (_event) => {},
+ * };
+ * ```
+ */
+export interface ProtocolEnv {
+  /** This node's address as the others know it. */
+  self: string;
+  /** Time and timers. */
+  clock: Clock;
+  /** Randomness. */
+  random: Random;
+  /** Sends one datagram. */
+  send(to: string, data: Uint8Array): void;
+  /** Reports an event. */
+  emit(event: ProtocolEvent): void;
+}
+
+interface ActiveSuspicion {
+  suspicion: Suspicion;
+  cancel: () => void;
+}
+
+/**
+ * The protocol state machine for one node.
+ *
+ * @example Two nodes on a virtual network
+ * ```ts
+ * import { profile, Protocol, seededRandom, VirtualClock } from "@gossip/peer";
+ * const clock = new VirtualClock();
+ * const nodes = new Map<string, Protocol>();
+ * const make = (self: string, seeds: string[]) => {
+ *   const p = new Protocol({
+ *     self, clock, random: seededRandom(self.length),
+ *     send: (to, data) => clock.setTimeout(() => nodes.get(to)?.receive(self, data), 1),
+ *     emit: () => {},
+ *   }, profile("lan"), seeds);
+ *   nodes.set(self, p);
+ *   return p;
+ * };
+ * const a = make("10.0.0.1:1", []), b = make("10.0.0.2:1", ["10.0.0.1:1"]);
+ * a.start();
+ * b.start();
+ * clock.advance(100);
+ * console.assert(a.peers().length === 1 && b.peers().length === 1);
+ * a.stop();
+ * b.stop();
+ * ```
+ */
+export class Protocol {
+  /** The member table (other members). */
+  readonly membership: Membership = new Membership();
+  /** Local health. */
+  readonly awareness: Awareness;
+  /** Updates and messages waiting to be piggybacked. */
+  readonly queue: BroadcastQueue = new BroadcastQueue();
+  /** Settings. */
+  readonly config: ProtocolConfig;
+
+  #env: ProtocolEnv;
+  #seeds: string[];
+  #metrics: NodeMetrics = emptyMetrics();
+  #seen: SeenCache;
+  #detector: FailureDetector;
+  #incarnation = 0;
+  #state: "new" | "running" | "leaving" | "stopped" = "new";
+  #timers = new Set<unknown>();
+  #suspicions = new Map<string, ActiveSuspicion>();
+  #joined = false;
+  #joinDelay: number;
+  #cancelJoin: (() => void) | undefined;
+  #nextId: number;
+  #writer = new Writer(2048);
+
+  /** Creates the protocol for `env.self`, joining through `seeds` once started. */
+  constructor(env: ProtocolEnv, config: ProtocolConfig, seeds: readonly string[] = []) {
+    this.#env = env;
+    this.config = config;
+    this.#seeds = seeds.filter((s) => s !== env.self);
+    this.awareness = new Awareness(config.awarenessMaxMultiplier);
+    this.#seen = new SeenCache(config.seenCapacity, config.seenTtl);
+    this.#joinDelay = config.joinRetryInterval;
+    this.#nextId = Math.floor(env.random.next() * 0x100000000) >>> 0;
+    this.#detector = new FailureDetector({
+      self: env.self,
+      random: env.random,
+      config,
+      membership: this.membership,
+      awareness: this.awareness,
+      send: (to, bodies) => this.#sendBodies(to, bodies),
+      after: (ms, fn) => this.#after(ms, fn),
+      probeFailed: (address, incarnation) => this.#probeFailed(address, incarnation),
+      pingExtras: (target) => this.#pingExtras(target),
+    });
+  }
+
+  /** This node's address. */
+  get self(): string {
+    return this.#env.self;
+  }
+
+  /** This node's incarnation number. */
+  get incarnation(): number {
+    return this.#incarnation;
+  }
+
+  /** Whether an INFO answer has been received from a seed (or no seeds were given). */
+  get joined(): boolean {
+    return this.#joined;
+  }
+
+  /** A snapshot of the counters. */
+  metrics(): NodeMetrics {
+    const m = this.#metrics;
+    return { ...m, health: this.awareness.score, dropped: { ...m.dropped } };
+  }
+
+  /** Starts the timers and, with seeds, the join. */
+  start(): void {
+    if (this.#state !== "new") return;
+    this.#state = "running";
+    this.#detector.start();
+    this.#every(() => this.config.period, () => this.#gossipRound());
+    this.#every(
+      () => Math.max(1000, Math.min(this.config.reapAfter / 2, 60_000)),
+      () => this.#reap(),
+    );
+    if (this.config.pushPullInterval > 0) {
+      // First exchange at a random point of the interval, so nodes do not sync in step.
+      const first = this.#env.random.next() * this.#pushPullInterval();
+      this.#after(first, () => {
+        this.#pushPull();
+        this.#every(() => this.#pushPullInterval(), () => this.#pushPull());
+      });
+    }
+    if (this.#seeds.length === 0) {
+      this.#joined = true;
+    } else {
+      this.#sendInit();
+    }
+  }
+
+  /** Stops every timer; the node sends and handles nothing more. */
+  stop(): void {
+    this.#state = "stopped";
+    this.#detector.stop();
+    for (const id of this.#timers) this.#env.clock.clearTimeout(id);
+    this.#timers.clear();
+    this.#suspicions.clear();
+    this.#cancelJoin = undefined;
+  }
+
+  /**
+   * Announces a graceful leave: the others mark this node `left`. The node
+   * keeps running (to pass on gossip) until {@link stop}.
+   */
+  leave(): void {
+    if (this.#state !== "running") return;
+    this.#state = "leaving";
+    this.#cancelJoin?.();
+    const body = encodeBody({ type: "leave", address: this.self, incarnation: this.#incarnation });
+    this.queue.enqueue(`m:${this.self}`, body, this.#limit());
+    for (const address of this.membership.live()) this.#sendBodies(address, [body], false);
+  }
+
+  /** Addresses of live (alive or suspect) members, self excluded. */
+  peers(): string[] {
+    return [...this.membership.live()];
+  }
+
+  /** Every known member, this node first. */
+  members(): Member[] {
+    const self: Member = {
+      address: this.self,
+      state: this.#state === "leaving" ? "left" : "alive",
+      incarnation: this.#incarnation,
+      since: 0,
+    };
+    return [self, ...[...this.membership.all()].map((m) => ({ ...m }))];
+  }
+
+  /**
+   * Broadcasts `payload` to every live member (delivered once each).
+   * Returns the message id.
+   */
+  broadcast(payload: Uint8Array): number {
+    if (this.#state === "stopped" || this.#state === "new") {
+      throw new Error("the node is not running");
+    }
+    const id = this.#nextId;
+    this.#nextId = (this.#nextId + 1) >>> 0;
+    const body = encodeBody({ type: "gosp", origin: this.self, id, hops: 0, payload });
+    const max = this.config.maxDatagramSize - BATCH_HEADER - ENTRY_OVERHEAD;
+    if (body.length > max) {
+      throw new RangeError(
+        `message of ${payload.length} bytes is too large: at most ${
+          payload.length - (body.length - max)
+        } bytes fit in a ${this.config.maxDatagramSize}-byte datagram`,
+      );
+    }
+    this.#seen.add(`${this.self}/${id}`, this.#now());
+    this.#metrics.broadcasts++;
+    if (this.config.mode === "mesh") {
+      for (const address of this.membership.live()) this.#sendBodies(address, [body]);
+    } else {
+      this.queue.enqueue(`g:${this.self}/${id}`, body, this.#limit());
+      this.#spread(undefined);
+    }
+    return id;
+  }
+
+  /** Handles one datagram from `from`. Never throws for bad input: it is dropped and counted. */
+  receive(from: string, data: Uint8Array): void {
+    const m = this.#metrics;
+    m.packetsReceived++;
+    m.bytesReceived += data.length;
+    if (this.#state === "stopped") return this.#drop("closed", from, "node stopped");
+    if (data.length > MAX_UDP_PAYLOAD) return this.#drop("oversized", from, `${data.length} bytes`);
+    let message;
+    try {
+      message = decode(data);
+    } catch (e) {
+      const detail = e instanceof CodecError ? e.message : String(e);
+      return this.#drop("malformed", from, detail);
+    }
+    if (message.type === "batch") {
+      for (const inner of message.messages) this.#handle(from, inner);
+    } else {
+      this.#handle(from, message);
+    }
+  }
+
+  /** Counts a datagram dropped before it reached the protocol (by a layer around it). */
+  countDrop(reason: DropReason, from: string, detail: string): void {
+    this.#drop(reason, from, detail);
+  }
+
+  #drop(reason: DropReason, from: string, detail: string): void {
+    this.#metrics.dropped[reason]++;
+    this.#env.emit({ type: "drop", reason, from, detail });
+  }
+
+  #handle(from: string, m: SingleMessage): void {
+    switch (m.type) {
+      case "init":
+        return this.#onInit(from, m.incarnation);
+      case "info":
+        return this.#onInfo(from, m.members);
+      case "conn":
+        this.#merge({ address: from, state: "alive", incarnation: m.incarnation }, from, false);
+        return;
+      case "gosp":
+        return this.#onGosp(from, m);
+      case "ping":
+        if (m.target !== this.self) return this.#drop("misdirected", from, `ping for ${m.target}`);
+        return this.#detector.onPing(from, m);
+      case "ack":
+        return this.#detector.onAck(from, m);
+      case "ping-req":
+        return this.#detector.onPingReq(from, m);
+      case "nack":
+        return this.#detector.onNack(from, m);
+      case "alive":
+      case "leave":
+        this.#merge(
+          {
+            address: m.address,
+            state: m.type === "leave" ? "left" : "alive",
+            incarnation: m.incarnation,
+          },
+          from,
+          true,
+        );
+        return;
+      case "suspect":
+      case "dead":
+        this.#merge(
+          { address: m.address, state: m.type, incarnation: m.incarnation },
+          m.from,
+          true,
+        );
+        return;
+      case "sync":
+        return this.#onSync(from, m.reply, m.members);
+    }
+  }
+
+  // --- join ---------------------------------------------------------------
+
+  #sendInit(): void {
+    if (this.#joined || this.#state !== "running") return;
+    const body = encodeBody({ type: "init", incarnation: this.#incarnation });
+    for (const seed of this.#seeds) this.#sendBodies(seed, [body], false);
+    const delay = this.#joinDelay;
+    this.#joinDelay = Math.min(this.#joinDelay * 2, this.config.joinRetryMax);
+    this.#cancelJoin = this.#after(delay, () => this.#sendInit());
+  }
+
+  #onInit(from: string, incarnation: number): void {
+    if (this.#state !== "running") return;
+    this.#merge({ address: from, state: "alive", incarnation }, from, true);
+    // The requester's own record first (so it can refute a stale one at once), then ours.
+    const records: MemberRecord[] = [];
+    const own = this.membership.get(from);
+    if (own) records.push(toRecord(own));
+    records.push(this.#selfRecord());
+    for (const member of this.membership.all()) {
+      if (member.address !== from) records.push(toRecord(member));
+    }
+    for (const part of this.#split(records, 1)) {
+      this.#sendBodies(from, [encodeBody({ type: "info", members: part })], false);
+    }
+  }
+
+  #onInfo(from: string, members: MemberRecord[]): void {
+    if (this.#state !== "running") return;
+    for (const r of members) if (r.address === this.self) this.#aboutSelf(r);
+    const conn = encodeBody({ type: "conn", incarnation: this.#incarnation });
+    for (const r of members) {
+      if (r.address === this.self) continue;
+      const result = this.#merge(r, from, false);
+      // CONN: announce ourselves to every live member we just learned of.
+      if (result && r.address !== from && isLive(r.state)) {
+        this.#sendBodies(r.address, [conn], false);
+      }
+    }
+    if (!this.#joined) {
+      this.#joined = true;
+      this.#cancelJoin?.();
+      this.#cancelJoin = undefined;
+      this.#env.emit({ type: "joined", seed: from, members: this.membership.liveCount });
+    }
+  }
+
+  // --- membership updates ---------------------------------------------------
+
+  #selfRecord(): MemberRecord {
+    return {
+      address: this.self,
+      state: this.#state === "leaving" ? "left" : "alive",
+      incarnation: this.#incarnation,
+    };
+  }
+
+  #limit(): number {
+    return retransmitLimit(this.config.retransmitMult, this.membership.liveCount + 1);
+  }
+
+  #updateBody(r: MemberRecord, from: string): Uint8Array {
+    switch (r.state) {
+      case "alive":
+        return encodeBody({ type: "alive", address: r.address, incarnation: r.incarnation });
+      case "left":
+        return encodeBody({ type: "leave", address: r.address, incarnation: r.incarnation });
+      default:
+        return encodeBody({ type: r.state, address: r.address, incarnation: r.incarnation, from });
+    }
+  }
+
+  #disseminate(r: MemberRecord, from: string): void {
+    this.queue.enqueue(`m:${r.address}`, this.#updateBody(r, from), this.#limit());
+  }
+
+  /**
+   * Applies an update about a member; returns whether it changed anything.
+   * `from` is who vouches for it (the accuser, for suspect and dead).
+   */
+  #merge(r: MemberRecord, from: string, disseminate: boolean): boolean {
+    if (r.address === this.self) {
+      this.#aboutSelf(r);
+      return false;
+    }
+    const before = this.membership.get(r.address);
+    if (
+      r.state === "suspect" && before?.state === "suspect" &&
+      before.incarnation === r.incarnation
+    ) {
+      this.#confirm(r.address, from);
+      return false;
+    }
+    const { changed, previous } = this.membership.apply(r, this.#now());
+    if (!changed) return false;
+    const { address, incarnation } = r;
+    const wasLive = previous !== undefined && isLive(previous);
+    if (r.state !== "suspect") this.#cancelSuspicion(address);
+    switch (r.state) {
+      case "alive":
+        if (previous === "suspect") this.#env.emit({ type: "alive", address, incarnation });
+        else if (!wasLive) this.#env.emit({ type: "join", address, incarnation });
+        break;
+      case "suspect":
+        if (!wasLive) this.#env.emit({ type: "join", address, incarnation });
+        this.#startSuspicion(address, incarnation, from);
+        this.#env.emit({ type: "suspect", address, incarnation, from });
+        break;
+      case "dead":
+        if (wasLive) this.#env.emit({ type: "dead", address, incarnation, from });
+        break;
+      case "left":
+        if (wasLive) this.#env.emit({ type: "leave", address, incarnation });
+        break;
+    }
+    if (disseminate) this.#disseminate(r, from);
+    return true;
+  }
+
+  /** Someone says something about us: refute anything but the truth. */
+  #aboutSelf(r: MemberRecord): void {
+    if (this.#state !== "running") return;
+    const stale = r.state === "alive"
+      ? r.incarnation > this.#incarnation
+      : r.incarnation >= this.#incarnation;
+    if (!stale) return;
+    this.#incarnation = (r.incarnation + 1) >>> 0;
+    if (r.state !== "alive") {
+      this.#metrics.refutations++;
+      this.awareness.apply(1);
+    }
+    this.#disseminate(this.#selfRecord(), this.self);
+  }
+
+  #startSuspicion(address: string, incarnation: number, from: string): void {
+    this.#cancelSuspicion(address);
+    const n = this.membership.liveCount + 1;
+    const { min, max } = suspicionBounds(
+      this.config.suspicionMult,
+      this.config.suspicionMaxTimeoutMult,
+      n,
+      this.config.probeInterval,
+    );
+    // Lifeguard: expect suspicionMult - 2 independent confirmations, if there are enough members.
+    let k = this.config.suspicionMult - 2;
+    if (n - 2 < k) k = 0;
+    const suspicion = new Suspicion(address, incarnation, this.#now(), k, min, max, from);
+    const active: ActiveSuspicion = { suspicion, cancel: () => {} };
+    this.#suspicions.set(address, active);
+    this.#armSuspicion(active);
+  }
+
+  #armSuspicion(active: ActiveSuspicion): void {
+    active.cancel();
+    const { suspicion } = active;
+    active.cancel = this.#after(suspicion.deadline() - this.#now(), () => {
+      if (this.#suspicions.get(suspicion.address) !== active) return;
+      this.#suspicions.delete(suspicion.address);
+      const member = this.membership.get(suspicion.address);
+      if (member?.state !== "suspect" || member.incarnation !== suspicion.incarnation) return;
+      this.#merge(
+        { address: suspicion.address, state: "dead", incarnation: suspicion.incarnation },
+        this.self,
+        true,
+      );
+    });
+  }
+
+  #confirm(address: string, from: string): void {
+    const active = this.#suspicions.get(address);
+    if (!active || !active.suspicion.confirm(from)) return;
+    this.#armSuspicion(active);
+    // Pass the independent confirmation on, so others' timers shrink too.
+    this.queue.enqueue(
+      `m:${address}`,
+      encodeBody({ type: "suspect", address, incarnation: active.suspicion.incarnation, from }),
+      this.#limit(),
+    );
+  }
+
+  #cancelSuspicion(address: string): void {
+    const active = this.#suspicions.get(address);
+    if (!active) return;
+    active.cancel();
+    this.#suspicions.delete(address);
+  }
+
+  #probeFailed(address: string, incarnation: number): void {
+    this.#metrics.probesFailed++;
+    const member = this.membership.get(address);
+    if (member?.state !== "alive" || member.incarnation !== incarnation) return;
+    this.#merge({ address, state: "suspect", incarnation }, this.self, true);
+  }
+
+  #pingExtras(target: string): Uint8Array[] {
+    this.#metrics.probes++;
+    const member = this.membership.get(target);
+    if (member?.state !== "suspect") return [];
+    // Buddy system: tell the suspect directly, so it can refute at once.
+    return [encodeBody({
+      type: "suspect",
+      address: target,
+      incarnation: member.incarnation,
+      from: this.self,
+    })];
+  }
+
+  #reap(): void {
+    const cutoff = this.#now() - this.config.reapAfter;
+    const gone: string[] = [];
+    for (const m of this.membership.all()) {
+      if (!isLive(m.state) && m.since <= cutoff) gone.push(m.address);
+    }
+    for (const address of gone) this.membership.remove(address);
+  }
+
+  // --- dissemination --------------------------------------------------------
+
+  #onGosp(from: string, m: Extract<SingleMessage, { type: "gosp" }>): void {
+    if (m.origin === this.self) return;
+    const key = `${m.origin}/${m.id}`;
+    if (!this.#seen.add(key, this.#now())) {
+      this.#metrics.duplicates++;
+      return;
+    }
+    this.#metrics.delivered++;
+    this.#env.emit({
+      type: "message",
+      from: m.origin,
+      via: from,
+      id: m.id,
+      hops: m.hops,
+      payload: m.payload,
+    });
+    if (this.config.mode === "mesh" || this.#state === "stopped") return;
+    const body = encodeBody({ ...m, hops: Math.min(255, m.hops + 1) });
+    this.queue.enqueue(`g:${key}`, body, this.#limit());
+    this.#spread(from);
+  }
+
+  /** Sends what is queued to `fanout` random members now (a new message is not held for the next round). */
+  #spread(exclude: string | undefined): void {
+    const targets = this.membership.randomLive(this.#env.random, this.config.fanout, exclude);
+    for (const target of targets) {
+      if (this.queue.size === 0) break;
+      this.#sendBodies(target, []);
+    }
+  }
+
+  #gossipRound(): void {
+    if (this.queue.size === 0) return;
+    if (this.config.mode === "mesh") {
+      const bodies = this.queue.take(this.config.maxDatagramSize - BATCH_HEADER, ENTRY_OVERHEAD);
+      if (bodies.length === 0) return;
+      for (const address of this.membership.live()) this.#sendBodies(address, bodies, false);
+    } else {
+      this.#spread(undefined);
+    }
+  }
+
+  #pushPullInterval(): number {
+    const n = this.membership.liveCount + 1;
+    const scale = n <= 32 ? 1 : Math.ceil(Math.log2(n) - Math.log2(32)) + 1;
+    return this.config.pushPullInterval * scale;
+  }
+
+  #pushPull(): void {
+    if (this.#state !== "running") return;
+    const [peer] = this.membership.randomLive(this.#env.random, 1);
+    if (peer) this.#sendSync(peer, false);
+    // Reconnect: also try one member we believe dead, so healed partitions merge again.
+    const dead: string[] = [];
+    for (const m of this.membership.all()) if (m.state === "dead") dead.push(m.address);
+    if (dead.length > 0) {
+      this.#sendSync(dead[Math.floor(this.#env.random.next() * dead.length)], false);
+    }
+  }
+
+  #sendSync(to: string, reply: boolean): void {
+    const records = [this.#selfRecord(), ...[...this.membership.all()].map(toRecord)];
+    for (const part of this.#split(records, 2)) {
+      this.#sendBodies(to, [encodeBody({ type: "sync", reply, members: part })], false);
+    }
+  }
+
+  #onSync(from: string, reply: boolean, members: MemberRecord[]): void {
+    if (this.#state !== "running") return;
+    if (!reply && !this.membership.get(from)) {
+      // Answering strangers would let a forged source make us send our whole table anywhere.
+      const claimsSelf = members.some((r) => r.address === from);
+      if (!claimsSelf) return this.#drop("unknown-sender", from, "sync from a stranger");
+    }
+    for (const r of members) this.#merge(r, from, true);
+    if (!reply) this.#sendSync(from, true);
+  }
+
+  // --- sending --------------------------------------------------------------
+
+  /** Splits records into parts whose frames fit one datagram (`fixed` = bytes before the records). */
+  #split(records: MemberRecord[], fixed: number): MemberRecord[][] {
+    const budget = this.config.maxDatagramSize - HEADER_SIZE - 1 - fixed - 2;
+    const parts: MemberRecord[][] = [];
+    let part: MemberRecord[] = [];
+    let used = 0;
+    for (const r of records) {
+      const cost = RECORD_OVERHEAD + utf8Length(r.address);
+      if (used + cost > budget && part.length > 0) {
+        parts.push(part);
+        part = [];
+        used = 0;
+      }
+      part.push(r);
+      used += cost;
+    }
+    if (part.length > 0 || parts.length === 0) parts.push(part);
+    return parts;
+  }
+
+  /** Sends `bodies` to `to`, filling the datagram with queued updates when `piggyback`. */
+  #sendBodies(to: string, bodies: Uint8Array[], piggyback = true): void {
+    if (this.#state === "stopped") return;
+    let all = bodies;
+    if (piggyback && this.queue.size > 0) {
+      let used = BATCH_HEADER;
+      for (const b of bodies) used += b.length + ENTRY_OVERHEAD;
+      const extra = this.queue.take(
+        this.config.maxDatagramSize - used,
+        ENTRY_OVERHEAD,
+        255 - bodies.length,
+      );
+      if (extra.length > 0) all = bodies.concat(extra);
+    }
+    if (all.length === 0) return;
+    const data = pack(all, this.#writer);
+    this.#metrics.packetsSent++;
+    this.#metrics.bytesSent += data.length;
+    this.#env.send(to, data);
+  }
+
+  // --- timers ---------------------------------------------------------------
+
+  #now(): number {
+    return this.#env.clock.now();
+  }
+
+  #after(ms: number, fn: () => void): () => void {
+    const clock = this.#env.clock;
+    const id = clock.setTimeout(() => {
+      this.#timers.delete(id);
+      if (this.#state !== "stopped") fn();
+    }, Math.max(0, ms));
+    this.#timers.add(id);
+    return () => {
+      if (this.#timers.delete(id)) clock.clearTimeout(id);
+    };
+  }
+
+  #every(interval: () => number, fn: () => void): void {
+    this.#after(interval(), () => {
+      this.#every(interval, fn);
+      fn();
+    });
+  }
+}
+
+function toRecord(m: Member): MemberRecord {
+  return { address: m.address, state: m.state as MemberState, incarnation: m.incarnation };
+}
