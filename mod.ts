@@ -39,3 +39,4 @@ export * from "./src/failure.ts";
 export * from "./src/transport.ts";
 export * from "./src/udp_transport.ts";
 export * from "./src/memory_transport.ts";
+export * from "./src/engine.ts";

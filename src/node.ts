@@ -8,6 +8,7 @@ import { getLogger } from "@logtape/logtape";
 import { formatAddress, parseAddress } from "./address.ts";
 import { type Clock, type Random, systemClock, systemRandom } from "./clock.ts";
 import { profile, type ProfileName, type ProtocolConfig, validateConfig } from "./config.ts";
+import type { Engine } from "./engine.ts";
 import type { Member } from "./membership.ts";
 import type { DropReason, NodeMetrics } from "./metrics.ts";
 import { Protocol, type ProtocolEvent } from "./protocol.ts";
@@ -127,7 +128,7 @@ type Listener<K extends keyof GossipNodeEventMap> = (
 export class GossipNode extends EventTarget {
   /** The effective protocol settings. */
   readonly config: Readonly<ProtocolConfig>;
-  #protocol: Protocol;
+  #protocol: Engine;
   #transport: Transport;
   #closed: Promise<void> | undefined;
   #listened = new Set<string>();
@@ -135,7 +136,7 @@ export class GossipNode extends EventTarget {
   private constructor(
     transport: Transport,
     config: ProtocolConfig,
-    makeProtocol: (emit: (event: ProtocolEvent) => void) => Protocol,
+    makeProtocol: (emit: (event: ProtocolEvent) => void) => Engine,
   ) {
     super();
     this.#transport = transport;

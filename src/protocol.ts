@@ -26,6 +26,7 @@ import {
   Writer,
 } from "./codec.ts";
 import type { ProtocolConfig } from "./config.ts";
+import type { Engine } from "./engine.ts";
 import { FailureDetector } from "./failure.ts";
 import { isLive, type Member, Membership } from "./membership.ts";
 import type { MemberRecord, MemberState, SingleMessage } from "./message.ts";
@@ -125,7 +126,7 @@ interface ActiveSuspicion {
  * b.stop();
  * ```
  */
-export class Protocol {
+export class Protocol implements Engine {
   /** The member table (other members). */
   readonly membership: Membership = new Membership();
   /** Local health. */
