@@ -98,6 +98,8 @@ export interface ProtocolEnv {
 interface ActiveSuspicion {
   suspicion: Suspicion;
   cancel: () => void;
+  /** Whether the last call (asking the suspect and a few members once more) went out. */
+  lastCall: boolean;
 }
 
 /**
@@ -357,6 +359,7 @@ export class Protocol implements Engine {
           { address: m.address, state: m.type, incarnation: m.incarnation },
           m.from,
           true,
+          from,
         );
         return;
       case "sync":
@@ -444,12 +447,21 @@ export class Protocol implements Engine {
    * Applies an update about a member; returns whether it changed anything.
    * `from` is who vouches for it (the accuser, for suspect and dead).
    */
-  #merge(r: MemberRecord, from: string, disseminate: boolean): boolean {
+  #merge(r: MemberRecord, from: string, disseminate: boolean, sender?: string): boolean {
     if (r.address === this.self) {
-      this.#aboutSelf(r);
+      this.#aboutSelf(r, sender);
       return false;
     }
     const before = this.membership.get(r.address);
+    if (
+      sender !== undefined && before?.state === "alive" && before.incarnation > r.incarnation &&
+      (r.state === "suspect" || r.state === "dead")
+    ) {
+      // A stale accusation: the sender missed a refutation. Tell it directly,
+      // or its suspicion would run out and declare a live member dead.
+      this.#sendBodies(sender, [this.#updateBody(toRecord(before), this.self)], false);
+      return false;
+    }
     if (
       r.state === "suspect" && before?.state === "suspect" &&
       before.incarnation === r.incarnation
@@ -484,18 +496,27 @@ export class Protocol implements Engine {
   }
 
   /** Someone says something about us: refute anything but the truth. */
-  #aboutSelf(r: MemberRecord): void {
+  #aboutSelf(r: MemberRecord, sender?: string): void {
     if (this.#state !== "running") return;
     const stale = r.state === "alive"
       ? r.incarnation > this.#incarnation
       : r.incarnation >= this.#incarnation;
-    if (!stale) return;
+    if (!stale) {
+      if (sender !== undefined && r.state !== "alive") {
+        // An accusation of an older incarnation: the sender missed our refutation.
+        this.#sendBodies(sender, [this.#updateBody(this.#selfRecord(), this.self)], false);
+      }
+      return;
+    }
     this.#incarnation = (r.incarnation + 1) >>> 0;
     if (r.state !== "alive") {
       this.#metrics.refutations++;
       this.awareness.apply(1);
     }
     this.#disseminate(this.#selfRecord(), this.self);
+    if (sender !== undefined && sender !== this.self) {
+      this.#sendBodies(sender, [this.#updateBody(this.#selfRecord(), this.self)], false);
+    }
   }
 
   #startSuspicion(address: string, incarnation: number, from: string): void {
@@ -511,7 +532,7 @@ export class Protocol implements Engine {
     let k = this.config.suspicionMult - 2;
     if (n - 2 < k) k = 0;
     const suspicion = new Suspicion(address, incarnation, this.#now(), k, min, max, from);
-    const active: ActiveSuspicion = { suspicion, cancel: () => {} };
+    const active: ActiveSuspicion = { suspicion, cancel: () => {}, lastCall: false };
     this.#suspicions.set(address, active);
     this.#armSuspicion(active);
   }
@@ -519,11 +540,30 @@ export class Protocol implements Engine {
   #armSuspicion(active: ActiveSuspicion): void {
     active.cancel();
     const { suspicion } = active;
-    active.cancel = this.#after(suspicion.deadline() - this.#now(), () => {
+    const delay = active.lastCall ? this.config.probeInterval : suspicion.deadline() - this.#now();
+    active.cancel = this.#after(delay, () => {
       if (this.#suspicions.get(suspicion.address) !== active) return;
-      this.#suspicions.delete(suspicion.address);
       const member = this.membership.get(suspicion.address);
-      if (member?.state !== "suspect" || member.incarnation !== suspicion.incarnation) return;
+      if (member?.state !== "suspect" || member.incarnation !== suspicion.incarnation) {
+        this.#suspicions.delete(suspicion.address);
+        return;
+      }
+      if (!active.lastCall) {
+        // Last call: before declaring death, repeat the accusation to the
+        // suspect and a few members. Anyone who knows better (a refutation
+        // this node missed) answers at once; see #merge and #aboutSelf.
+        active.lastCall = true;
+        const body = this.#updateBody(toRecord(member), this.self);
+        const asked = this.membership.randomLive(
+          this.#env.random,
+          Math.max(1, this.config.indirectChecks),
+          suspicion.address,
+        );
+        for (const to of [suspicion.address, ...asked]) this.#sendBodies(to, [body], false);
+        this.#armSuspicion(active);
+        return;
+      }
+      this.#suspicions.delete(suspicion.address);
       this.#merge(
         { address: suspicion.address, state: "dead", incarnation: suspicion.incarnation },
         this.self,
