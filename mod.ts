@@ -40,3 +40,6 @@ export * from "./src/transport.ts";
 export * from "./src/udp_transport.ts";
 export * from "./src/memory_transport.ts";
 export * from "./src/engine.ts";
+export * from "./src/seed_protocol.ts";
+export * from "./src/keyring.ts";
+export * from "./src/secure_transport.ts";

@@ -39,7 +39,7 @@ export const Kind = {
 const STATES: readonly MemberState[] = ["alive", "suspect", "dead", "left"];
 const STATE_CODE: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
 /** Fixed bytes of one member record besides its address: state and incarnation. */
-export const RECORD_OVERHEAD = 1 + 1 + 4;
+export const RECORD_OVERHEAD: number = 1 + 1 + 4;
 
 /**
  * Raised by {@link decode} (and by {@link encode} for values that cannot be

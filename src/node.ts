@@ -11,7 +11,10 @@ import { profile, type ProfileName, type ProtocolConfig, validateConfig } from "
 import type { Engine } from "./engine.ts";
 import type { Member } from "./membership.ts";
 import type { DropReason, NodeMetrics } from "./metrics.ts";
-import { Protocol, type ProtocolEvent } from "./protocol.ts";
+import { Keyring } from "./keyring.ts";
+import { Protocol, type ProtocolEnv, type ProtocolEvent } from "./protocol.ts";
+import { SecureTransport } from "./secure_transport.ts";
+import { SeedProtocol } from "./seed_protocol.ts";
 import type { Transport } from "./transport.ts";
 import { UdpTransport } from "./udp_transport.ts";
 
@@ -53,6 +56,19 @@ export interface GossipNodeOptions extends Partial<ProtocolConfig> {
   clock?: Clock;
   /** Random source to use, default `Math.random`. */
   random?: Random;
+  /**
+   * Wire format: `"native"` (default) or `"seed"`, the original plain-text
+   * INIT/INFO/CONN/GOSP format, to talk with original peers (no failure
+   * detection, leave, relaying or encryption in that mode).
+   */
+  wire?: "native" | "seed";
+  /**
+   * AES-GCM keys (base64 of 16, 24 or 32 bytes, or the bytes): the first seals,
+   * all open. With keys every datagram is authenticated and encrypted.
+   */
+  keys?: (string | Uint8Array)[];
+  /** Cluster label: nodes with different labels never talk (with or without keys). */
+  label?: string;
 }
 
 /**
@@ -105,7 +121,16 @@ export interface GossipNodeEventMap {
   drop: { reason: DropReason; from: string; detail: string };
 }
 
-type Listener<K extends keyof GossipNodeEventMap> = (
+/**
+ * A listener for one {@link GossipNode} event type.
+ *
+ * @example
+ * ```ts
+ * import type { GossipNodeListener } from "@gossip/peer";
+ * const onJoin: GossipNodeListener<"join"> = (e) => console.log(e.detail.address);
+ * ```
+ */
+export type GossipNodeListener<K extends keyof GossipNodeEventMap> = (
   this: GossipNode,
   event: CustomEvent<GossipNodeEventMap[K]>,
 ) => void;
@@ -132,14 +157,18 @@ export class GossipNode extends EventTarget {
   #transport: Transport;
   #closed: Promise<void> | undefined;
   #listened = new Set<string>();
+  #keyring: Keyring | undefined;
+  #warnedSeed = new Set<string>();
 
   private constructor(
     transport: Transport,
     config: ProtocolConfig,
+    keyring: Keyring | undefined,
     makeProtocol: (emit: (event: ProtocolEvent) => void) => Engine,
   ) {
     super();
     this.#transport = transport;
+    this.#keyring = keyring;
     this.config = config;
     this.#protocol = makeProtocol((event) => this.#emit(event));
   }
@@ -156,31 +185,63 @@ export class GossipNode extends EventTarget {
       parseAddress(s);
       return s;
     });
-    const transport = options.transport ??
+    const wire = options.wire ?? "native";
+    if (wire !== "native" && wire !== "seed") {
+      throw new TypeError(`wire must be "native" or "seed", got "${wire}"`);
+    }
+    const secured = (options.keys !== undefined && options.keys.length > 0) ||
+      options.label !== undefined;
+    if (wire === "seed" && secured) {
+      throw new TypeError("keys and labels cannot be used with the seed wire format");
+    }
+    const keyring = options.keys?.length ? await Keyring.create(options.keys) : undefined;
+    const inner = options.transport ??
       await UdpTransport.bind({
         hostname: options.hostname ?? "127.0.0.1",
         port: options.port ?? 0,
         onSendError: (to, e) => log.debug("send to {to} failed: {error}", { to, error: String(e) }),
       });
+    const ref: { node?: GossipNode } = {};
+    let transport: Transport = inner;
+    let secure: SecureTransport | undefined;
+    if (secured) {
+      try {
+        secure = new SecureTransport(inner, {
+          keyring,
+          label: options.label,
+          onDrop: (reason, from) =>
+            ref.node?.countDrop(reason === "label" ? "label" : "decrypt", from, `${reason} failed`),
+        });
+      } catch (e) {
+        await inner.close();
+        throw e;
+      }
+      transport = secure;
+      // Sealing adds bytes: keep whole datagrams under the configured size.
+      config.maxDatagramSize -= secure.overhead;
+    }
     const self = options.advertise ?? advertised(transport.address);
     parseAddress(self);
-    const node = new GossipNode(transport, config, (emit) =>
-      new Protocol(
-        {
-          self,
-          clock: options.clock ?? systemClock,
-          random: options.random ?? systemRandom,
-          send: (to, data) => transport.send(to, data),
-          emit,
-        },
-        config,
-        seeds,
-      ));
+    const env: ProtocolEnv = {
+      self,
+      clock: options.clock ?? systemClock,
+      random: options.random ?? systemRandom,
+      send: (to, data) => transport.send(to, data),
+      emit: () => {},
+    };
+    const node = new GossipNode(transport, config, keyring, (emit) => {
+      env.emit = emit;
+      return wire === "seed"
+        ? new SeedProtocol(env, config, seeds)
+        : new Protocol(env, config, seeds);
+    });
+    ref.node = node;
     const protocol = node.#protocol;
     transport.listen((from, data) => protocol.receive(from, data));
     protocol.start();
-    log.info("node {address} started ({mode}, seeds: {seeds})", {
+    log.info("node {address} started ({wire} wire, {mode}, seeds: {seeds})", {
       address: self,
+      wire,
       mode: config.mode,
       seeds: seeds.join(", ") || "none",
     });
@@ -210,6 +271,19 @@ export class GossipNode extends EventTarget {
   /** Every member this node knows of, in every state, itself first. */
   members(): Member[] {
     return this.#protocol.members();
+  }
+
+  /**
+   * The keyring, when the node was started with `keys`: install a new key on
+   * every node, `use` it everywhere, then `remove` the old one (see README).
+   */
+  get keyring(): Keyring | undefined {
+    return this.#keyring;
+  }
+
+  /** Counts a datagram dropped by a layer around the protocol. */
+  countDrop(reason: DropReason, from: string, detail: string): void {
+    this.#protocol.countDrop(reason, from, detail);
   }
 
   /** Counters: traffic, deliveries, probes, drops by reason. */
@@ -253,7 +327,7 @@ export class GossipNode extends EventTarget {
   /** Listens for a node event; `event.detail` is typed by {@link GossipNodeEventMap}. */
   override addEventListener<K extends keyof GossipNodeEventMap>(
     type: K,
-    listener: Listener<K>,
+    listener: GossipNodeListener<K>,
     options?: boolean | AddEventListenerOptions,
   ): void;
   /** Listens for any event. */
@@ -275,7 +349,7 @@ export class GossipNode extends EventTarget {
   /** Stops listening. */
   override removeEventListener<K extends keyof GossipNodeEventMap>(
     type: K,
-    listener: Listener<K>,
+    listener: GossipNodeListener<K>,
     options?: boolean | EventListenerOptions,
   ): void;
   /** Stops listening. */
@@ -296,6 +370,15 @@ export class GossipNode extends EventTarget {
   #emit(event: ProtocolEvent): void {
     const { type, ...detail } = event;
     if (type === "drop") {
+      const d = detail as GossipNodeEventMap["drop"];
+      if (d.reason === "seed-wire" && !this.#warnedSeed.has(d.from) && this.#warnedSeed.size < 64) {
+        this.#warnedSeed.add(d.from);
+        log.warn(
+          "an original-format (seed wire) peer at {from} is talking to this native node; " +
+            'start this node with wire: "seed" (--wire seed) to talk to it',
+          { from: d.from },
+        );
+      }
       log.debug("dropped a datagram from {from}: {reason} ({detail})", detail);
     } else if (type !== "message") {
       log.debug("{type} {address}", { type, ...detail });

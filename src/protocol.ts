@@ -31,6 +31,7 @@ import { FailureDetector } from "./failure.ts";
 import { isLive, type Member, Membership } from "./membership.ts";
 import type { MemberRecord, MemberState, SingleMessage } from "./message.ts";
 import { type DropReason, emptyMetrics, type NodeMetrics } from "./metrics.ts";
+import { detectWire } from "./seed_codec.ts";
 import { SeenCache } from "./seen_cache.ts";
 import { Suspicion, suspicionBounds } from "./suspicion.ts";
 
@@ -301,6 +302,13 @@ export class Protocol implements Engine {
     try {
       message = decode(data);
     } catch (e) {
+      if (detectWire(data) === "seed") {
+        return this.#drop(
+          "seed-wire",
+          from,
+          "seed-format frame (INIT/INFO/CONN/GOSP) received by a native node",
+        );
+      }
       const detail = e instanceof CodecError ? e.message : String(e);
       return this.#drop("malformed", from, detail);
     }
@@ -397,7 +405,7 @@ export class Protocol implements Engine {
   #onInfo(from: string, members: MemberRecord[]): void {
     if (this.#state !== "running") return;
     for (const r of members) if (r.address === this.self) this.#aboutSelf(r);
-    const conn = encodeBody({ type: "conn", incarnation: this.#incarnation });
+    const conn = this.#connBody();
     for (const r of members) {
       if (r.address === this.self) continue;
       const result = this.#merge(r, from, false);
@@ -491,8 +499,19 @@ export class Protocol implements Engine {
         if (wasLive) this.#env.emit({ type: "leave", address, incarnation });
         break;
     }
-    if (disseminate) this.#disseminate(r, from);
+    if (disseminate) {
+      this.#disseminate(r, from);
+      // Learned of a new live member by gossip rather than from it: introduce
+      // ourselves (CONN), since the seed that let it in may not have known us.
+      if (r.state === "alive" && !wasLive && this.#state === "running") {
+        this.#sendBodies(address, [this.#connBody()], false);
+      }
+    }
     return true;
+  }
+
+  #connBody(): Uint8Array {
+    return encodeBody({ type: "conn", incarnation: this.#incarnation });
   }
 
   /** Someone says something about us: refute anything but the truth. */

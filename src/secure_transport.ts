@@ -37,7 +37,7 @@ import type { DatagramHandler, Transport } from "./transport.ts";
  * console.assert(LABEL_MAGIC !== MAGIC);
  * ```
  */
-export const LABEL_MAGIC = 0xd8;
+export const LABEL_MAGIC: number = 0xd8;
 
 /**
  * Why a {@link SecureTransport} dropped a datagram: `"decrypt"` when a

@@ -40,6 +40,7 @@ export interface UdpTransportOptions {
  * ```
  */
 export class UdpTransport implements Transport {
+  /** The bound address, `host:port`. */
   readonly address: string;
   #conn: Deno.DatagramConn;
   #closed = false;

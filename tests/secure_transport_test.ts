@@ -377,3 +377,34 @@ Deno.test("a handler that replies is flushed too", async () => {
     await b.close();
   }
 });
+
+Deno.test("a throwing handler is reported and later datagrams still arrive", async () => {
+  const [ra, rb] = fakePair();
+  const key = generateKey();
+  const a = new SecureTransport(ra, { keyring: await Keyring.create([key]) });
+  const b = new SecureTransport(rb, { keyring: await Keyring.create([key]) });
+  const reported: unknown[] = [];
+  const onError = (e: ErrorEvent) => {
+    e.preventDefault();
+    reported.push(e.error);
+  };
+  globalThis.addEventListener("error", onError);
+  try {
+    listenAll(a);
+    const got: number[] = [];
+    b.listen((_from, data) => {
+      if (data[6] === 1) throw new Error("handler bug");
+      got.push(data[6]);
+    });
+    for (let i = 0; i < 3; i++) a.send(rb.address, frame(i));
+    await a.flush();
+    await b.flush();
+    assert.deepEqual(got, [0, 2]);
+    assert.equal(reported.length, 1);
+    assert.match(String(reported[0]), /handler bug/);
+  } finally {
+    globalThis.removeEventListener("error", onError);
+    await a.close();
+    await b.close();
+  }
+});
