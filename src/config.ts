@@ -24,6 +24,11 @@ export interface ProtocolConfig {
   period: number;
   /** Members gossiped to each period, and to whom a new message is forwarded at once. */
   fanout: number;
+  /**
+   * A joiner sends CONN to every member its seed lists while the cluster has at
+   * most this many members; above it, to `fanout` of them (epidemic mode).
+   */
+  announceLimit: number;
   /** Each update or message is sent `retransmitMult * ceil(log10(N + 1))` times by each node. */
   retransmitMult: number;
   /** How often one member is probed. */
@@ -52,6 +57,26 @@ export interface ProtocolConfig {
   seenCapacity: number;
   /** How long a gossip message id is remembered. */
   seenTtl: number;
+  /**
+   * Most members kept in the member table (self excluded); updates about
+   * further unknown members are ignored, so no sender can grow the table
+   * without bound. Default 10 000.
+   */
+  maxMembers: number;
+  /**
+   * Requests that make this node send or work on a sender's behalf (INIT,
+   * CONN and SYNC from a stranger, SYNC requests, PING-REQ) allowed per
+   * second from one source address; more are dropped (`"rate"`). Default 20.
+   */
+  requestRate: number;
+  /** How many such requests one source may make at once before `requestRate` applies. Default 40. */
+  requestBurst: number;
+  /**
+   * How many source addresses the rate limiter tracks, and how many
+   * strangers may wait at once for their join cookie (see docs/SECURITY.md).
+   * Default 4096.
+   */
+  maxSources: number;
 }
 
 /** The names of the built-in profiles. */
@@ -61,6 +86,7 @@ const LAN: ProtocolConfig = {
   mode: "epidemic",
   period: 200,
   fanout: 3,
+  announceLimit: 64,
   retransmitMult: 4,
   probeInterval: 1000,
   probeTimeout: 500,
@@ -75,6 +101,10 @@ const LAN: ProtocolConfig = {
   maxDatagramSize: 1400,
   seenCapacity: 100_000,
   seenTtl: 120_000,
+  maxMembers: 10_000,
+  requestRate: 20,
+  requestBurst: 40,
+  maxSources: 4096,
 };
 
 const PROFILES: Record<ProfileName, ProtocolConfig> = {
@@ -152,6 +182,10 @@ export function validateConfig(c: ProtocolConfig): void {
     "joinRetryMax",
     "seenCapacity",
     "seenTtl",
+    "maxMembers",
+    "requestRate",
+    "requestBurst",
+    "maxSources",
   ];
   for (const key of positive) {
     const v = c[key] as number;
@@ -159,6 +193,7 @@ export function validateConfig(c: ProtocolConfig): void {
       throw new RangeError(`${key} must be a positive number, got ${v}`);
     }
   }
+  if (!(c.announceLimit >= 0)) throw new RangeError(`announceLimit must be >= 0`);
   if (!(c.indirectChecks >= 0)) throw new RangeError(`indirectChecks must be >= 0`);
   if (!(c.pushPullInterval >= 0)) throw new RangeError(`pushPullInterval must be >= 0`);
   if (c.mode !== "epidemic" && c.mode !== "mesh") {

@@ -14,7 +14,7 @@
 
 import { Awareness } from "./awareness.ts";
 import { BroadcastQueue, retransmitLimit } from "./broadcast.ts";
-import type { Clock, Random } from "./clock.ts";
+import { type Clock, type Random, shuffle } from "./clock.ts";
 import {
   CodecError,
   decode,
@@ -286,7 +286,7 @@ export class Protocol implements Engine {
       for (const address of this.membership.live()) this.#sendBodies(address, [body]);
     } else {
       this.queue.enqueue(`g:${this.self}/${id}`, body, this.#limit());
-      this.#spread(undefined);
+      this.#spread(undefined, this.#eagerFanout());
     }
     return id;
   }
@@ -342,6 +342,11 @@ export class Protocol implements Engine {
         return this.#onGosp(from, m);
       case "ping":
         if (m.target !== this.self) return this.#drop("misdirected", from, `ping for ${m.target}`);
+        // Probed by a member we never heard of: it knows us, so we learn it
+        // (at incarnation 0; a tombstone or a newer record wins as usual).
+        if (!this.membership.get(from) && this.#state === "running") {
+          this.#merge({ address: from, state: "alive", incarnation: 0 }, from, false);
+        }
         return this.#detector.onPing(from, m);
       case "ack":
         return this.#detector.onAck(from, m);
@@ -405,14 +410,27 @@ export class Protocol implements Engine {
   #onInfo(from: string, members: MemberRecord[]): void {
     if (this.#state !== "running") return;
     for (const r of members) if (r.address === this.self) this.#aboutSelf(r);
-    const conn = this.#connBody();
+    const learned: string[] = [];
     for (const r of members) {
       if (r.address === this.self) continue;
       const result = this.#merge(r, from, false);
-      // CONN: announce ourselves to every live member we just learned of.
-      if (result && r.address !== from && isLive(r.state)) {
-        this.#sendBodies(r.address, [conn], false);
-      }
+      if (result && r.address !== from && isLive(r.state)) learned.push(r.address);
+    }
+    // CONN: announce ourselves to the live members we just learned of: to
+    // every one in mesh mode and in clusters up to `announceLimit` members (the
+    // original design); in larger epidemic clusters to `fanout` of them at
+    // random, once per join, so a join costs O(1) packets, not O(N): the seed
+    // gossips our ALIVE to the rest, members that learn of us by gossip CONN
+    // us (see #merge), and probes teach the stragglers (see "ping" below).
+    const small = this.membership.liveCount <= this.config.announceLimit;
+    const targets = this.config.mode === "mesh" || small
+      ? learned
+      : this.#joined
+      ? []
+      : shuffle(this.#env.random, learned).slice(0, this.config.fanout);
+    if (targets.length > 0) {
+      const conn = this.#connBody();
+      for (const address of targets) this.#sendBodies(address, [conn], false);
     }
     if (!this.#joined) {
       this.#joined = true;
@@ -660,16 +678,26 @@ export class Protocol implements Engine {
     if (this.config.mode === "mesh" || this.#state === "stopped") return;
     const body = encodeBody({ ...m, hops: Math.min(255, m.hops + 1) });
     this.queue.enqueue(`g:${key}`, body, this.#limit());
-    this.#spread(from);
+    this.#spread(from, this.#eagerFanout());
   }
 
   /** Sends what is queued to `fanout` random members now (a new message is not held for the next round). */
-  #spread(exclude: string | undefined): void {
-    const targets = this.membership.randomLive(this.#env.random, this.config.fanout, exclude);
+  #spread(exclude: string | undefined, count: number = this.config.fanout): void {
+    const targets = this.membership.randomLive(this.#env.random, count, exclude);
     for (const target of targets) {
       if (this.queue.size === 0) break;
       this.#sendBodies(target, []);
     }
+  }
+
+  /**
+   * How many members a new message is pushed to at once. Each node sends an
+   * item `limit` times in all, whenever it sends them; spending up to twice
+   * the fanout at first receipt (keeping the rest for later rounds) makes the
+   * latency hops x link delay for nearly every member, at no extra cost.
+   */
+  #eagerFanout(): number {
+    return Math.max(this.config.fanout, Math.min(this.#limit() - 1, 2 * this.config.fanout));
   }
 
   #gossipRound(): void {
@@ -716,7 +744,9 @@ export class Protocol implements Engine {
       if (!claimsSelf) return this.#drop("unknown-sender", from, "sync from a stranger");
     }
     for (const r of members) this.#merge(r, from, true);
-    if (!reply) this.#sendSync(from, true);
+    // Answer once per exchange, not once per datagram (a table of k datagrams
+    // would cost k² back): the first datagram starts with the sender's own record.
+    if (!reply && members[0]?.address === from) this.#sendSync(from, true);
   }
 
   // --- sending --------------------------------------------------------------
