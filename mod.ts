@@ -43,3 +43,6 @@ export * from "./src/engine.ts";
 export * from "./src/seed_protocol.ts";
 export * from "./src/keyring.ts";
 export * from "./src/secure_transport.ts";
+export * from "./src/history.ts";
+export * from "./src/replay_guard.ts";
+export * from "./src/rate_limit.ts";

@@ -297,8 +297,14 @@ export class Keyring {
    * Encrypts and authenticates `plaintext` with the primary key and a fresh
    * random nonce, binding `label` (UTF-8; empty for none) as additional data.
    *
+   * @param plaintext The bytes to seal.
+   * @param label The cluster label bound as additional data ("" for none).
+   * @param nonce The 12-byte nonce to use instead of a random one. It must
+   *   never repeat under a key: {@link SecureTransport} passes a timestamp
+   *   followed by 8 random bytes, so that the receiver can refuse replays.
    * @returns `[0x01][12-byte nonce][ciphertext + 16-byte tag]`, {@link SEAL_OVERHEAD}
    *   bytes longer than `plaintext`.
+   * @throws {TypeError} When `nonce` is given and is not 12 bytes.
    * @example
    * ```ts
    * import { generateKey, Keyring, SEAL_OVERHEAD } from "@gossip/peer";
@@ -307,17 +313,20 @@ export class Keyring {
    * console.assert(sealed.length === 100 + SEAL_OVERHEAD);
    * ```
    */
-  async seal(plaintext: Uint8Array, label: string): Promise<Uint8Array> {
+  async seal(plaintext: Uint8Array, label: string, nonce?: Uint8Array): Promise<Uint8Array> {
     const { key } = this.#entries[0];
-    const nonce = crypto.getRandomValues(new Uint8Array(NONCE_SIZE));
+    if (nonce !== undefined && (!(nonce instanceof Uint8Array) || nonce.length !== NONCE_SIZE)) {
+      throw new TypeError(`a nonce is ${NONCE_SIZE} bytes`);
+    }
+    const iv = nonce ? own(nonce) : crypto.getRandomValues(new Uint8Array(NONCE_SIZE));
     const ciphertext = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv: nonce, additionalData: this.#aad(label) },
+      { name: "AES-GCM", iv, additionalData: this.#aad(label) },
       key,
       own(plaintext),
     );
     const out = new Uint8Array(1 + NONCE_SIZE + ciphertext.byteLength);
     out[0] = SEAL_VERSION;
-    out.set(nonce, 1);
+    out.set(iv, 1);
     out.set(new Uint8Array(ciphertext), 1 + NONCE_SIZE);
     return out;
   }

@@ -59,6 +59,8 @@ export interface NodeMetrics {
   probesFailed: number;
   /** Times this node refuted a suspicion (or death) about itself. */
   refutations: number;
+  /** Updates about unknown members ignored because the table held `maxMembers` already. */
+  membersRefused: number;
   /** Local health score (Lifeguard); 0 is healthy. */
   health: number;
   /** Dropped datagrams by reason. */
@@ -86,6 +88,7 @@ export function emptyMetrics(): NodeMetrics {
     probes: 0,
     probesFailed: 0,
     refutations: 0,
+    membersRefused: 0,
     health: 0,
     dropped: {
       malformed: 0,

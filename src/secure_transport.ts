@@ -9,7 +9,10 @@
  * - With a {@link Keyring}, every datagram is sealed with the primary key
  *   (AES-GCM, the label bound as additional data) and every datagram
  *   received must open with one of the installed keys, else it is dropped
- *   (`"decrypt"`).
+ *   (`"decrypt"`). The nonce starts with the sender's clock in seconds, and
+ *   a datagram is accepted once, within `replayWindow` of the receiver's
+ *   clock; a replayed or stale one is dropped (`"replay"`, see
+ *   {@link ReplayGuard} and docs/SECURITY.md).
  * - With a label and no keys, every datagram is prefixed with the header
  *   `[0xd8][u8 length][label UTF-8]`, and a datagram received without that
  *   exact header is dropped (`"label"`). A node without a label sees `0xd8`
@@ -24,6 +27,7 @@
  */
 
 import { type Keyring, SEAL_OVERHEAD } from "./keyring.ts";
+import { ReplayGuard, timedNonce } from "./replay_guard.ts";
 import type { DatagramHandler, Transport } from "./transport.ts";
 
 /**
@@ -43,7 +47,9 @@ export const LABEL_MAGIC: number = 0xd8;
  * Why a {@link SecureTransport} dropped a datagram: `"decrypt"` when a
  * received datagram did not open with any installed key (or under this
  * label), `"label"` when a received datagram lacked this node's label
- * header, `"seal"` when a datagram to send could not be sealed.
+ * header, `"replay"` when a sealed datagram was received before or its
+ * timestamp is outside the acceptance window, `"seal"` when a datagram to
+ * send could not be sealed.
  *
  * @example
  * ```ts
@@ -52,7 +58,7 @@ export const LABEL_MAGIC: number = 0xd8;
  * counts.decrypt++;
  * ```
  */
-export type SecureDropReason = "decrypt" | "label" | "seal";
+export type SecureDropReason = "decrypt" | "label" | "replay" | "seal";
 
 /**
  * Options for {@link SecureTransport}.
@@ -79,8 +85,23 @@ export interface SecureTransportOptions {
    * (the sender, or the destination for `"seal"`).
    */
   onDrop?: (reason: SecureDropReason, from: string) => void;
+  /**
+   * With keys: how far (ms) a datagram's timestamp may be from this node's
+   * clock, either way, to be accepted (clock skew between nodes plus network
+   * delay). Default 60 000.
+   */
+  replayWindow?: number;
+  /**
+   * With keys: how many accepted nonces are remembered to refuse replays
+   * (about 100 bytes each). Above `replayCapacity / replayWindow` datagrams
+   * per ms the window shrinks for late datagrams. Default 65 536.
+   */
+  replayCapacity?: number;
+  /** Wall clock in ms since the epoch, for the timestamps; default `Date.now`. */
+  now?: () => number;
 }
 
+const NONCE_SIZE = 12;
 const textEncoder = new TextEncoder();
 const settled = Promise.resolve();
 
@@ -133,7 +154,14 @@ export class SecureTransport implements Transport {
   readonly #label: string;
   readonly #header: Uint8Array | undefined;
   readonly #onDrop: ((reason: SecureDropReason, from: string) => void) | undefined;
-  readonly #drops: Record<SecureDropReason, number> = { decrypt: 0, label: 0, seal: 0 };
+  readonly #drops: Record<Exclude<SecureDropReason, "replay">, number> = {
+    decrypt: 0,
+    label: 0,
+    seal: 0,
+  };
+  #replays = 0;
+  readonly #guard: ReplayGuard | undefined;
+  readonly #now: () => number;
   #handler: DatagramHandler | undefined;
   /** Resolves when every datagram sent so far has been sealed and handed to the inner transport. */
   #sendTail: Promise<void> = settled;
@@ -147,10 +175,18 @@ export class SecureTransport implements Transport {
    * or {@link SecureTransport.send} is called.
    *
    * @throws {TypeError} When the label is longer than 255 bytes of UTF-8.
+   * @throws {RangeError} When `replayWindow` or `replayCapacity` is not positive.
    */
   constructor(inner: Transport, options: SecureTransportOptions = {}) {
     this.#inner = inner;
     this.#keyring = options.keyring;
+    this.#now = options.now ?? Date.now;
+    if (this.#keyring) {
+      this.#guard = new ReplayGuard({
+        window: options.replayWindow ?? 60_000,
+        capacity: options.replayCapacity ?? 65_536,
+      });
+    }
     this.#label = options.label ?? "";
     this.#onDrop = options.onDrop;
     const labelBytes = textEncoder.encode(this.#label);
@@ -181,9 +217,14 @@ export class SecureTransport implements Transport {
     return this.#header?.length ?? 0;
   }
 
-  /** How many datagrams were dropped, by reason (a copy). */
-  get drops(): Record<SecureDropReason, number> {
+  /** How many datagrams were dropped, by reason (a copy); replays are in {@link SecureTransport.replays}. */
+  get drops(): Record<Exclude<SecureDropReason, "replay">, number> {
     return { ...this.#drops };
+  }
+
+  /** How many sealed datagrams were dropped as replayed or stale (`"replay"`). */
+  get replays(): number {
+    return this.#replays;
   }
 
   /** Starts delivering opened (or unlabelled) datagrams to `handler`. Called once. */
@@ -213,7 +254,7 @@ export class SecureTransport implements Transport {
       return;
     }
     // Seal at once (seals run concurrently); hand them on in call order.
-    const sealing = keyring.seal(data, this.#label).catch(() => undefined);
+    const sealing = keyring.seal(data, this.#label, timedNonce(this.#now())).catch(() => undefined);
     this.#sendTail = this.#sendTail.then(() => sealing).then((sealed) => {
       if (sealed) {
         this.#inner.send(to, sealed);
@@ -283,20 +324,24 @@ export class SecureTransport implements Transport {
       }
       return;
     }
+    // A nonce accepted before: a replay, refused without the cost of opening it.
+    const guard = this.#guard!;
+    const nonce = data.length >= SEAL_OVERHEAD ? data.subarray(1, 1 + NONCE_SIZE) : undefined;
+    if (nonce && guard.seen(nonce)) return this.#drop("replay", from);
     // Open at once (opens run concurrently); deliver in arrival order.
     const opening = keyring.open(data, this.#label).catch(() => undefined);
     this.#receiveTail = this.#receiveTail.then(() => opening).then((plain) => {
       if (this.#closing) return;
-      if (plain) {
-        this.#handler?.(from, plain);
-      } else {
-        this.#drop("decrypt", from);
-      }
+      if (!plain) return this.#drop("decrypt", from);
+      // Authentic: the timestamp in the nonce is the sender's. Accept each nonce once.
+      if (guard.accept(nonce!, this.#now()) !== "ok") return this.#drop("replay", from);
+      this.#handler?.(from, plain);
     }).catch(reportError);
   }
 
   #drop(reason: SecureDropReason, from: string): void {
-    this.#drops[reason]++;
+    if (reason === "replay") this.#replays++;
+    else this.#drops[reason]++;
     this.#onDrop?.(reason, from);
   }
 }

@@ -1,0 +1,614 @@
+/**
+ * Issue 6: keys, labels, rotation, replay, amplification and limits, at the
+ * node level (real UDP on loopback) and on the sans-IO core.
+ */
+
+import assert from "node:assert/strict";
+import {
+  decode,
+  encode,
+  generateKey,
+  GossipNode,
+  type GossipNodeOptions,
+  Keyring,
+  type MemberRecord,
+  type Message,
+  profile,
+  Protocol,
+  type ProtocolConfig,
+  seededRandom,
+  type SingleMessage,
+  type Transport,
+  UdpTransport,
+  VirtualClock,
+} from "../mod.ts";
+import { nonceTime, ReplayGuard, timedNonce } from "../src/replay_guard.ts";
+import { RateLimiter } from "../src/rate_limit.ts";
+import { SecureTransport } from "../src/secure_transport.ts";
+import type { DatagramHandler } from "../src/transport.ts";
+import { closeAll, fullMesh, startCluster, waitFor } from "./helpers.ts";
+
+const FAST: GossipNodeOptions = { profile: "local" };
+
+/**
+ * A UDP transport that records what it sends (sealed, when the node has
+ * keys) and can go deaf and mute, like a node cut off by the network.
+ */
+class Tap implements Transport {
+  readonly sent: { to: string; data: Uint8Array }[] = [];
+  blocked = false;
+  private constructor(readonly inner: UdpTransport) {}
+  static async bind(port = 0): Promise<Tap> {
+    return new Tap(await UdpTransport.bind({ hostname: "127.0.0.1", port }));
+  }
+  get address(): string {
+    return this.inner.address;
+  }
+  listen(handler: DatagramHandler): void {
+    this.inner.listen((from, data) => {
+      if (!this.blocked) handler(from, data);
+    });
+  }
+  send(to: string, data: Uint8Array): void {
+    if (this.blocked) return;
+    this.sent.push({ to, data: data.slice() });
+    this.inner.send(to, data);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** The messages inside a captured sealed datagram (empty if it does not open). */
+async function messagesIn(
+  ring: Keyring,
+  sealed: Uint8Array,
+  label = "",
+): Promise<SingleMessage[]> {
+  const plain = await ring.open(sealed, label);
+  if (!plain) return [];
+  const m: Message = decode(plain);
+  return m.type === "batch" ? m.messages : [m];
+}
+
+function hostPort(address: string): { hostname: string; port: number } {
+  const i = address.lastIndexOf(":");
+  return { hostname: address.slice(0, i), port: Number(address.slice(i + 1)) };
+}
+
+/** Replays datagrams from a socket of its own (an attacker who captured them). */
+async function replay(datagrams: Uint8Array[], to: string): Promise<void> {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (const d of datagrams) await socket.send(d, { transport: "udp", ...hostPort(to) });
+  } finally {
+    socket.close();
+  }
+}
+
+/** Replay drops as the node counts them (GossipNode maps them to `replay` once wired; see report). */
+function replayed(node: GossipNode): number {
+  const d = node.metrics().dropped;
+  return d.replay + d.decrypt;
+}
+
+function view(nodes: GossipNode[]): string {
+  return nodes.map((n) =>
+    n.members().map((m) => `${m.address}=${m.state}/${m.incarnation}`).sort().join(",")
+  ).join("\n");
+}
+
+// --- item 1: what the keyring and labels do at the node level ---------------------------
+
+Deno.test("security: a keyed 5-node cluster forms and delivers; a node with a wrong key is rejected and counted", async () => {
+  const key = generateKey();
+  const nodes = await startCluster(5, { ...FAST, keys: [key] });
+  let intruder: GossipNode | undefined;
+  try {
+    await waitFor(() => fullMesh(nodes), { what: "keyed full mesh" });
+    const got = nodes.map(() => [] as string[]);
+    nodes.forEach((n, i) =>
+      n.addEventListener(
+        "message",
+        (e) => got[i].push(new TextDecoder().decode(e.detail.payload)),
+      )
+    );
+    nodes[2].broadcast("sealed hello");
+    await waitFor(() => got.every((g, i) => i === 2 || g.length === 1), { what: "delivery" });
+    intruder = await GossipNode.start({
+      ...FAST,
+      keys: [generateKey()],
+      seeds: [nodes[0].address],
+    });
+    await waitFor(() => nodes[0].metrics().dropped.decrypt >= 2, { what: "wrong key counted" });
+    assert.deepEqual(intruder.peers(), []);
+    assert.equal(intruder.joined, false);
+    for (const n of nodes) assert.ok(!n.peers().includes(intruder.address));
+  } finally {
+    await intruder?.close();
+    await closeAll(nodes);
+  }
+});
+
+Deno.test("security: keys of 128, 192 and 256 bits each carry a cluster", async () => {
+  for (const bytes of [16, 24, 32]) {
+    const nodes = await startCluster(3, { ...FAST, keys: [generateKey(bytes)] });
+    try {
+      await waitFor(() => fullMesh(nodes), { what: `full mesh with a ${bytes * 8}-bit key` });
+      let delivered = 0;
+      nodes[1].addEventListener("message", () => delivered++);
+      nodes[2].addEventListener("message", () => delivered++);
+      nodes[0].broadcast(`aes-${bytes * 8}`);
+      await waitFor(() => delivered === 2, { what: "delivery" });
+    } finally {
+      await closeAll(nodes);
+    }
+  }
+});
+
+for (const keyed of [false, true]) {
+  Deno.test(`security: two clusters with different labels never merge (${keyed ? "with" : "without"} keys), even through a shared seed`, async () => {
+    const common: GossipNodeOptions = { ...FAST, ...(keyed ? { keys: [generateKey()] } : {}) };
+    const a = await startCluster(2, { ...common, label: "alpha" });
+    const b = await startCluster(2, { ...common, label: "beta" });
+    let bridge: GossipNode | undefined;
+    try {
+      await waitFor(() => fullMesh(a) && fullMesh(b), { what: "both clusters formed" });
+      // A beta node that lists an alpha node as a seed (and a beta one).
+      bridge = await GossipNode.start({
+        ...common,
+        label: "beta",
+        seeds: [a[0].address, b[0].address],
+      });
+      const betas = [...b, bridge];
+      const reason = keyed ? "decrypt" : "label";
+      await waitFor(() => fullMesh(betas), { what: "bridge joined beta" });
+      await waitFor(() => a[0].metrics().dropped[reason] >= 1, {
+        what: `${reason} drops at alpha`,
+      });
+      const alpha = new Set(a.map((n) => n.address));
+      for (const n of a) assert.ok(n.peers().every((p) => alpha.has(p)), "alpha sees only alpha");
+      for (const n of betas) assert.ok(n.peers().every((p) => !alpha.has(p)), "beta never alpha");
+    } finally {
+      await bridge?.close();
+      await closeAll([...a, ...b]);
+    }
+  });
+}
+
+Deno.test("security: rotating the key (install, use, remove on all) under a steady stream of broadcasts loses none", async () => {
+  const oldKey = generateKey(), newKey = generateKey();
+  const nodes = await startCluster(5, { ...FAST, keys: [oldKey] });
+  const counts = nodes.map(() => new Map<string, number>());
+  let sent = 0;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  try {
+    await waitFor(() => fullMesh(nodes), { what: "keyed full mesh" });
+    nodes.forEach((n, i) =>
+      n.addEventListener("message", (e) => {
+        const text = new TextDecoder().decode(e.detail.payload);
+        counts[i].set(text, (counts[i].get(text) ?? 0) + 1);
+      })
+    );
+    const origin: string[] = [];
+    timer = setInterval(() => {
+      const i = sent % nodes.length;
+      nodes[i].broadcast(`m${sent}`);
+      origin.push(nodes[i].address);
+      sent++;
+    }, 10);
+    /** Every broadcast so far has reached every other node. */
+    const caughtUp = (upTo: number) => () =>
+      nodes.every((n, i) => {
+        for (let k = 0; k < upTo; k++) {
+          if (origin[k] !== n.address && !counts[i].has(`m${k}`)) return false;
+        }
+        return true;
+      });
+    await waitFor(() => sent >= 20, { what: "stream started" });
+    for (const n of nodes) await n.keyring!.install(newKey);
+    await waitFor(caughtUp(sent), { what: "delivery with the new key installed" });
+    for (const n of nodes) n.keyring!.use(newKey);
+    // Whatever was sealed with the old key has arrived before it goes.
+    const sealedOld = sent;
+    await waitFor(caughtUp(sealedOld + 10), { what: "delivery after use" });
+    for (const n of nodes) n.keyring!.remove(oldKey);
+    const removedAt = sent;
+    await waitFor(() => sent >= removedAt + 20, { what: "stream after remove" });
+    clearInterval(timer);
+    timer = undefined;
+    await waitFor(caughtUp(sent), { what: "every broadcast everywhere" });
+    for (let i = 0; i < nodes.length; i++) {
+      for (const [text, n] of counts[i]) assert.equal(n, 1, `${text} delivered ${n} times`);
+      const expected = origin.filter((o) => o !== nodes[i].address).length;
+      assert.equal(counts[i].size, expected);
+    }
+    for (const n of nodes) assert.deepEqual(n.keyring!.list(), [newKey]);
+    assert.ok(sent >= 40);
+  } finally {
+    if (timer !== undefined) clearInterval(timer);
+    await closeAll(nodes);
+  }
+});
+
+// --- item 2: replay ---------------------------------------------------------------------
+
+Deno.test("security: a replayed sealed datagram is dropped; so is one outside the window (SecureTransport)", async () => {
+  let now = 1_700_000_000_000;
+  const key = generateKey();
+  const wire: Uint8Array[] = [];
+  let deliver: DatagramHandler | undefined;
+  const end = (address: string): Transport => ({
+    address,
+    listen: (h) => void (deliver = h),
+    send: (_to, data) => void wire.push(data),
+    close: () => Promise.resolve(),
+  });
+  const drops: string[] = [];
+  const a = new SecureTransport(end("10.0.0.1:1"), {
+    keyring: await Keyring.create([key]),
+    now: () => now,
+  });
+  const b = new SecureTransport(end("10.0.0.2:1"), {
+    keyring: await Keyring.create([key]),
+    now: () => now,
+    replayWindow: 30_000,
+    onDrop: (reason) => drops.push(reason),
+  });
+  const got: Uint8Array[] = [];
+  b.listen((_from, data) => got.push(data));
+  try {
+    a.send("10.0.0.2:1", encode({ type: "ack", seq: 1 }));
+    a.send("10.0.0.2:1", encode({ type: "ack", seq: 2 }));
+    await a.flush();
+    assert.equal(nonceTime(wire[0].subarray(1, 13)), Math.floor(now / 1000));
+    deliver!("10.0.0.1:1", wire[0]);
+    deliver!("10.0.0.1:1", wire[0]); // at once: the cheap check before opening
+    await b.flush();
+    deliver!("10.0.0.1:1", wire[0]); // later
+    await b.flush();
+    assert.equal(got.length, 1);
+    assert.deepEqual(drops, ["replay", "replay"]);
+    // The second, never delivered, is refused once the window has passed.
+    now += 32_000;
+    deliver!("10.0.0.1:1", wire[1]);
+    await b.flush();
+    assert.equal(got.length, 1);
+    assert.equal(b.replays, 3);
+    assert.deepEqual(b.drops, { decrypt: 0, label: 0, seal: 0 });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("security: ReplayGuard stays bounded and refuses what it had to forget", () => {
+  const now = 1_700_000_000_000;
+  const guard = new ReplayGuard({ window: 60_000, capacity: 3 });
+  const early = timedNonce(now - 10_000);
+  assert.equal(guard.accept(early, now), "ok");
+  const rest = [timedNonce(now - 5000), timedNonce(now), timedNonce(now), timedNonce(now)];
+  for (const n of rest) assert.equal(guard.accept(n, now), "ok");
+  assert.equal(guard.size, 3);
+  // Forgotten, yet refused: its timestamp is at or below the floor.
+  assert.equal(guard.accept(early, now), "stale");
+  assert.equal(guard.accept(rest[4 - 1], now), "seen");
+  assert.equal(guard.accept(timedNonce(now + 61_000), now), "stale"); // from the future
+  assert.equal(guard.accept(timedNonce(now + 2000), now), "ok");
+  assert.throws(() => new ReplayGuard({ window: 0, capacity: 1 }), RangeError);
+});
+
+Deno.test("security: replaying a captured sealed leave and a captured sealed suspect changes nothing", async () => {
+  const key = generateKey();
+  const ring = await Keyring.create([key]);
+  const taps: Tap[] = [];
+  const nodes: GossipNode[] = [];
+  const start = async (seeds: string[], port = 0) => {
+    const tap = await Tap.bind(port);
+    const node = await GossipNode.start({ ...FAST, keys: [key], transport: tap, seeds });
+    taps.push(tap);
+    nodes.push(node);
+    return { tap, node };
+  };
+  try {
+    await start([]);
+    for (let i = 0; i < 3; i++) await start([nodes[0].address]);
+    await waitFor(() => fullMesh(nodes), { what: "keyed full mesh" });
+
+    // A suspect: cut node 3 off until someone accuses it.
+    const victim = nodes[3];
+    taps[3].blocked = true;
+    const accusations = async () => {
+      const found: { to: string; data: Uint8Array }[] = [];
+      for (const tap of taps.slice(0, 3)) {
+        for (const d of tap.sent) {
+          const ms = await messagesIn(ring, d.data);
+          if (ms.some((m) => m.type === "suspect" && m.address === victim.address)) found.push(d);
+        }
+      }
+      return found;
+    };
+    let suspects: { to: string; data: Uint8Array }[] = [];
+    const deadline = Date.now() + 10_000;
+    while (suspects.length === 0) {
+      assert.ok(Date.now() < deadline, "no suspect captured");
+      await new Promise((r) => setTimeout(r, 20));
+      suspects = await accusations();
+    }
+    taps[3].blocked = false;
+    await waitFor(
+      () =>
+        nodes.every((n) =>
+          n === victim || n.members().find((m) => m.address === victim.address)?.state === "alive"
+        ) && victim.incarnation > 0,
+      { what: "the victim refuted" },
+    );
+    await waitFor(() => fullMesh(nodes), { what: "mesh again" });
+
+    // A leave: node 2 leaves, comes back on the same port, and is alive again.
+    const leaverAddress = nodes[2].address;
+    const port = hostPort(leaverAddress).port;
+    const before2 = taps[2].sent.length;
+    await nodes[2].leave();
+    const leaves: { to: string; data: Uint8Array }[] = [];
+    for (const d of taps[2].sent.slice(before2)) {
+      const ms = await messagesIn(ring, d.data);
+      if (ms.some((m) => m.type === "leave" && m.address === leaverAddress)) leaves.push(d);
+    }
+    assert.ok(leaves.length > 0, "a leave was captured");
+    nodes.splice(2, 1);
+    taps.splice(2, 1);
+    await waitFor(
+      () =>
+        nodes.every((n) => n.members().find((m) => m.address === leaverAddress)?.state === "left"),
+      { what: "left everywhere" },
+    );
+    await start([nodes[0].address], port);
+    await waitFor(() => fullMesh(nodes), { what: "the leaver is back" });
+
+    const events: string[] = [];
+    for (const n of nodes) {
+      for (const type of ["suspect", "leave", "dead", "join", "message"] as const) {
+        n.addEventListener(type, () => events.push(`${n.address} ${type}`));
+      }
+    }
+    const table = view(nodes);
+    const drops = nodes.map(replayed);
+    // Each to every node (a node that never received one takes it as new: the
+    // merge rules make it stale), then each to the node it was captured on its
+    // way to, which refuses it as a replay (the victim was cut off: it never
+    // received the accusations sent to it).
+    const captured = [...suspects, ...leaves];
+    for (const n of nodes) await replay(captured.map((d) => d.data), n.address);
+    // (Node 2 restarted since: its new instance never saw what was sent to the old one.)
+    const received = captured.filter((d) =>
+      leaves.includes(d) || (d.to !== victim.address && d.to !== leaverAddress)
+    );
+    for (const d of received) await replay([d.data], d.to);
+    await waitFor(
+      () => nodes.reduce((sum, n, i) => sum + replayed(n) - drops[i], 0) >= 2 * received.length,
+      { what: "replays dropped" },
+    );
+    assert.equal(view(nodes), table);
+    assert.deepEqual(events, []);
+    assert.ok(fullMesh(nodes));
+  } finally {
+    await closeAll(nodes);
+  }
+});
+
+Deno.test("security: a replayed GOSP is not delivered twice, even after the seen cache forgot it", async () => {
+  const key = generateKey();
+  const ring = await Keyring.create([key]);
+  const tap = await Tap.bind();
+  const origin = await GossipNode.start({ ...FAST, keys: [key], transport: tap });
+  // A seen cache that forgets at once: only the replay guard can stop a second delivery.
+  const target = await GossipNode.start({
+    ...FAST,
+    keys: [key],
+    seenTtl: 1,
+    seeds: [origin.address],
+  });
+  try {
+    await waitFor(() => fullMesh([origin, target]), { what: "pair" });
+    let delivered = 0;
+    target.addEventListener("message", () => delivered++);
+    origin.broadcast("once");
+    await waitFor(() => delivered >= 1, { what: "delivery" });
+    await origin.close(); // nothing more is sent to the target
+    const sentByOrigin = origin.metrics().packetsSent;
+    await waitFor(() => target.metrics().packetsReceived >= sentByOrigin - 2, {
+      what: "the origin's datagrams arrived",
+    });
+    const gosp: Uint8Array[] = [];
+    for (const d of tap.sent) {
+      if ((await messagesIn(ring, d.data)).some((m) => m.type === "gosp")) gosp.push(d.data);
+    }
+    assert.ok(gosp.length > 0);
+    const count = delivered, drops = replayed(target);
+    await replay(gosp, target.address);
+    await waitFor(() => replayed(target) - drops >= gosp.length, { what: "replays dropped" });
+    assert.equal(delivered, count);
+  } finally {
+    await origin.close();
+    await target.close();
+  }
+});
+
+// --- item 3: amplification ---------------------------------------------------------------
+
+const STRANGER = "10.9.9.9:40000";
+const STRANGER6 = "[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535";
+
+/** A started protocol core knowing `n` members, with every datagram it sends recorded. */
+function core(n: number, config: Partial<ProtocolConfig> = {}) {
+  const clock = new VirtualClock();
+  const sent: { to: string; data: Uint8Array }[] = [];
+  const p = new Protocol(
+    {
+      self: "10.0.0.1:7946",
+      clock,
+      random: seededRandom(1),
+      send: (to, data) => void sent.push({ to, data }),
+      emit: () => {},
+    },
+    { ...profile("lan"), ...config },
+    ["10.0.0.2:7946"],
+  );
+  p.start();
+  const members: MemberRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    members.push({ address: `10.1.${i >> 8}.${i & 255}:7946`, state: "alive", incarnation: 0 });
+  }
+  p.receive("10.0.0.2:7946", encode({ type: "info", members: members.slice(0, 1) }));
+  for (let i = 0; i < n; i += 50) {
+    p.receive(
+      "10.0.0.2:7946",
+      encode({ type: "sync", reply: true, members: members.slice(i, i + 50) }),
+    );
+  }
+  sent.length = 0;
+  return { p, clock, sent };
+}
+
+/** Bytes sent in answer to one datagram, over the datagram's size. */
+function ratio(c: ReturnType<typeof core>, from: string, request: Uint8Array): number {
+  c.sent.length = 0;
+  c.p.receive(from, request);
+  const bytes = c.sent.reduce((s, d) => s + d.data.length, 0);
+  return bytes / request.length;
+}
+
+Deno.test("security: no reply to a forgeable request is more than a few times its size (200 members)", () => {
+  const c = core(200);
+  assert.ok(c.p.peers().length >= 200);
+  const results: Record<string, number> = {};
+  for (const from of [STRANGER, STRANGER6]) {
+    const v6 = from === STRANGER6 ? " (IPv6 source)" : "";
+    results[`INIT${v6}`] = ratio(c, from, encode({ type: "init", incarnation: 0 }));
+    results[`PING-REQ${v6}`] = ratio(
+      c,
+      from,
+      encode({ type: "ping-req", seq: 1, target: "10.1.0.7:7946" }),
+    );
+    results[`SYNC${v6}`] = ratio(
+      c,
+      from,
+      encode({
+        type: "sync",
+        reply: false,
+        members: [{ address: from, state: "alive", incarnation: 0 }],
+      }),
+    );
+    results[`CONN${v6}`] = ratio(c, from, encode({ type: "conn", incarnation: 0 }));
+    results[`PING${v6}`] = ratio(
+      c,
+      from,
+      encode({ type: "ping", seq: 1, target: "10.0.0.1:7946" }),
+    );
+  }
+  // From a member (whose address a stranger could forge): the relayed probe,
+  // which carries queued gossip to the target, a member that gets it anyway.
+  const member = ratio(
+    c,
+    "10.1.0.3:7946",
+    encode({ type: "ping-req", seq: 1, target: "10.1.0.7:7946" }),
+  );
+  console.log(
+    "  reply/request bytes: " +
+      Object.entries(results).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ") +
+      `; PING-REQ from a member ${member.toFixed(2)} (relayed probe with piggybacked gossip)`,
+  );
+  for (const [kind, r] of Object.entries(results)) {
+    assert.ok(r <= 8, `${kind}: ${r.toFixed(2)}x`);
+    if (!kind.includes("IPv6")) assert.ok(r <= 3.5, `${kind}: ${r.toFixed(2)}x`);
+  }
+  assert.ok(c.p.metrics().dropped["unknown-sender"] >= 4);
+});
+
+Deno.test("security: a stranger gets the member table only after answering its cookie", () => {
+  const c = core(200);
+  c.p.receive(STRANGER, encode({ type: "init", incarnation: 3 }));
+  assert.equal(c.sent.length, 1);
+  const ping = decode(c.sent[0].data);
+  assert.ok(ping.type === "ping" && ping.target === STRANGER);
+  assert.ok(!c.p.peers().includes(STRANGER), "not a member before the round trip");
+  // A guessed cookie does nothing.
+  c.sent.length = 0;
+  c.p.receive(STRANGER, encode({ type: "ack", seq: (ping.seq + 1) >>> 0 }));
+  assert.equal(c.sent.length, 0);
+  assert.ok(!c.p.peers().includes(STRANGER));
+  // The right one lets it in, and the table follows.
+  c.p.receive(STRANGER, encode({ type: "ack", seq: ping.seq }));
+  assert.ok(c.p.peers().includes(STRANGER));
+  const infos = c.sent.filter((d) => d.to === STRANGER).map((d) => decode(d.data));
+  const records = infos.flatMap((m) => m.type === "info" ? m.members : []);
+  assert.ok(records.length >= 201);
+  assert.deepEqual(records[0], { address: STRANGER, state: "alive", incarnation: 3 });
+});
+
+// --- item 4: limits ----------------------------------------------------------------------
+
+Deno.test("security: requests over the per-source rate are dropped as 'rate'", () => {
+  const c = core(10, { requestRate: 5, requestBurst: 10 });
+  for (let i = 0; i < 50; i++) c.p.receive(STRANGER, encode({ type: "init", incarnation: 0 }));
+  assert.equal(c.p.metrics().dropped.rate, 40);
+  c.clock.advance(1000);
+  for (let i = 0; i < 10; i++) c.p.receive(STRANGER, encode({ type: "init", incarnation: 0 }));
+  assert.equal(c.p.metrics().dropped.rate, 45);
+  // Another source has its own bucket.
+  c.p.receive("10.9.9.8:1", encode({ type: "init", incarnation: 0 }));
+  assert.equal(c.p.metrics().dropped.rate, 45);
+});
+
+Deno.test("security: RateLimiter tracks at most maxSources sources", () => {
+  const limiter = new RateLimiter({ rate: 1, burst: 1, maxSources: 100 });
+  for (let i = 0; i < 10_000; i++) limiter.allow(`10.0.${i >> 8}.${i & 255}:1`, 0);
+  assert.equal(limiter.size, 100);
+  assert.equal(limiter.allow("10.0.39.15:1", 0), false); // still tracked, bucket empty
+  assert.throws(() => new RateLimiter({ rate: 0, burst: 1, maxSources: 1 }), RangeError);
+});
+
+Deno.test("security: the member table stops at maxMembers; pending cookies stay bounded", () => {
+  const c = core(0, { maxMembers: 50, maxSources: 64 });
+  const members: MemberRecord[] = [];
+  for (let i = 0; i < 100; i++) {
+    members.push({ address: `10.2.0.${i}:7946`, state: "alive", incarnation: 0 });
+  }
+  c.p.receive("10.0.0.2:7946", encode({ type: "sync", reply: true, members }));
+  assert.equal(c.p.members().length - 1, 50);
+  assert.ok(c.p.metrics().membersRefused >= 50);
+  // Many strangers: each gets one small PING; none is let in without its cookie.
+  for (let i = 0; i < 1000; i++) {
+    c.p.receive(`10.3.${i >> 8}.${i & 255}:1`, encode({ type: "init", incarnation: 0 }));
+  }
+  assert.equal(c.p.members().length - 1, 50);
+});
+
+Deno.test("security: a stranger's SYNC is answered only after its cookie, by a SYNC request to it", () => {
+  const c = core(100);
+  const request = encode({
+    type: "sync",
+    reply: false,
+    members: [{ address: STRANGER, state: "alive", incarnation: 2 }],
+  });
+  c.p.receive(STRANGER, request);
+  assert.equal(c.p.metrics().dropped["unknown-sender"], 1);
+  assert.equal(c.sent.length, 1);
+  const ping = decode(c.sent[0].data);
+  assert.ok(ping.type === "ping");
+  c.sent.length = 0;
+  c.p.receive(STRANGER, encode({ type: "ack", seq: ping.seq }));
+  assert.ok(c.p.peers().includes(STRANGER));
+  const syncs = c.sent.map((d) => decode(d.data)).filter((m) => m.type === "sync");
+  assert.ok(syncs.length >= 1 && syncs.every((m) => m.type === "sync" && !m.reply));
+  const records = syncs.flatMap((m) => m.type === "sync" ? m.members : []);
+  assert.ok(records.length >= 101);
+  // Now a member: its SYNC is answered with the table.
+  c.sent.length = 0;
+  c.p.receive(STRANGER, request);
+  assert.ok(c.sent.some((d) => {
+    const m = decode(d.data);
+    return m.type === "sync" && m.reply;
+  }));
+});
