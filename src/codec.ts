@@ -9,7 +9,14 @@
  * @module
  */
 
-import type { BatchMessage, MemberRecord, MemberState, Message, SingleMessage } from "./message.ts";
+import type {
+  BatchMessage,
+  MemberRecord,
+  MemberState,
+  Message,
+  MessageRef,
+  SingleMessage,
+} from "./message.ts";
 
 /** First byte of every native frame. Not printable ASCII, so never a seed frame. */
 export const MAGIC = 0xd7;
@@ -33,6 +40,8 @@ export const Kind = {
   dead: 0x0b,
   leave: 0x0c,
   sync: 0x0d,
+  ihave: 0x10,
+  iwant: 0x11,
   batch: 0x0f,
 } as const;
 
@@ -172,6 +181,40 @@ export class Writer {
   }
 }
 
+/** Scratch writer of {@link encode}, {@link encodeBody} and {@link pack} (all synchronous). */
+const scratch = new Writer(2048);
+
+/**
+ * Encoded frames are handed out as views into shared slabs rather than as
+ * fresh arrays: allocating a small Uint8Array costs 10-20 times more than a
+ * view (it dominated encoding). A slab is never written twice, so a view stays
+ * valid; a slab is freed once no view of it is left. Frames larger than a
+ * quarter slab get their own array.
+ */
+const SLAB_SIZE = 16384;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+
+/** The bytes written to `w`, copied out of it (into the current slab). */
+function detach(w: Writer): Uint8Array {
+  const n = w.length;
+  if (n > SLAB_SIZE >> 2) return w.buf.slice(0, n);
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  const end = start + n;
+  slabUsed = end;
+  const out = slab, src = w.buf;
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) out[start + i] = src[i];
+  } else {
+    out.set(src.subarray(0, n), start);
+  }
+  return out.subarray(start, end);
+}
+
 function u32Check(v: number, what: string): number {
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
     throw new CodecError(`${what} ${v} is not an unsigned 32-bit integer`);
@@ -244,6 +287,15 @@ export function writeBody(w: Writer, m: SingleMessage): void {
       w.u8(m.reply ? 1 : 0);
       writeRecords(w, m.members);
       break;
+    case "ihave":
+    case "iwant":
+      if (m.messages.length > 255) throw new CodecError(`${m.messages.length} ids do not fit`);
+      w.u8(m.messages.length);
+      for (const ref of m.messages) {
+        w.str8(ref.origin);
+        w.u32(u32Check(ref.id, "id"));
+      }
+      break;
   }
 }
 
@@ -258,9 +310,10 @@ export function writeBody(w: Writer, m: SingleMessage): void {
  * ```
  */
 export function encodeBody(m: SingleMessage): Uint8Array {
-  const w = new Writer(64);
+  const w = scratch;
+  w.reset();
   writeBody(w, m);
-  return w.toBytes();
+  return detach(w);
 }
 
 /** Bytes a batch adds around `count` bodies totalling `bodyBytes`. */
@@ -279,7 +332,7 @@ export function packedSize(count: number, bodyBytes: number): number {
  * console.assert(decode(bytes).type === "batch");
  * ```
  */
-export function pack(bodies: readonly Uint8Array[], w: Writer = new Writer(512)): Uint8Array {
+export function pack(bodies: readonly Uint8Array[], w: Writer = scratch): Uint8Array {
   if (bodies.length === 0 || bodies.length > 255) {
     throw new CodecError(`a datagram packs 1 to 255 messages, not ${bodies.length}`);
   }
@@ -297,7 +350,7 @@ export function pack(bodies: readonly Uint8Array[], w: Writer = new Writer(512))
       w.bytes(b);
     }
   }
-  return w.toBytes();
+  return detach(w);
 }
 
 /**
@@ -311,14 +364,15 @@ export function pack(bodies: readonly Uint8Array[], w: Writer = new Writer(512))
  * ```
  */
 export function encode(message: Message): Uint8Array {
-  const w = new Writer(64);
+  if (message.type === "batch") {
+    return pack(message.messages.map(encodeBody));
+  }
+  const w = scratch;
+  w.reset();
   w.u8(MAGIC);
   w.u8(VERSION);
-  if (message.type === "batch") {
-    return pack(message.messages.map(encodeBody), w);
-  }
   writeBody(w, message);
-  return w.toBytes();
+  return detach(w);
 }
 
 /** A cursor over bytes being decoded; every read is bounds-checked. */
@@ -360,22 +414,52 @@ class Reader {
     this.need(n, what);
     const b = this.buf, start = this.pos, end = start + n;
     this.pos = end;
-    let s = "";
     for (let i = start; i < end; i++) {
-      const c = b[i];
-      if (c >= 0x80) {
+      if (b[i] >= 0x80) {
         try {
           return textDecoder.decode(b.subarray(start, end));
         } catch {
           throw new CodecError(`${what} at byte ${start} is not valid UTF-8`);
         }
       }
-      s += String.fromCharCode(c);
     }
-    return s;
+    // ASCII: one call instead of a concatenation per character.
+    return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
   }
 
   address(what: string): string {
+    // Fast path, one pass: an ASCII HOST:PORT is checked while it is scanned.
+    const b = this.buf, at = this.pos;
+    if (at < this.end) {
+      const start = at + 1, end = start + b[at];
+      if (end <= this.end) {
+        let colon = -1, ok = true;
+        for (let i = start; i < end; i++) {
+          const c = b[i];
+          if (c === 0x3a) colon = i;
+          else if (c <= 0x20 || c >= 0x7f) {
+            ok = false;
+            break;
+          }
+        }
+        if (ok && colon > start && end - colon - 1 >= 1 && end - colon - 1 <= 5) {
+          let port = 0;
+          for (let i = colon + 1; i < end; i++) {
+            const d = b[i] - 48;
+            if (d < 0 || d > 9) {
+              port = -1;
+              break;
+            }
+            port = port * 10 + d;
+          }
+          if (port >= 0 && port <= 65535) {
+            this.pos = end;
+            return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+          }
+        }
+      }
+    }
+    // Anything else (non-ASCII, malformed, truncated): the general path and its errors.
     const s = this.str8(what);
     if (!isAddress(s)) throw new CodecError(`${what} "${s}" is not HOST:PORT`);
     return s;
@@ -462,6 +546,15 @@ function readBody(r: Reader): SingleMessage {
       const flags = r.u8("sync flags");
       if (flags > 1) throw new CodecError(`unknown sync flags ${flags}`);
       return { type: "sync", reply: flags === 1, members: r.records() };
+    }
+    case Kind.ihave:
+    case Kind.iwant: {
+      const count = r.u8("id count");
+      const messages: MessageRef[] = new Array(count);
+      for (let i = 0; i < count; i++) {
+        messages[i] = { origin: r.address("origin"), id: r.u32("id") };
+      }
+      return { type: kind === Kind.ihave ? "ihave" : "iwant", messages };
     }
     default:
       throw new CodecError(`unknown message kind 0x${kind.toString(16).padStart(2, "0")}`);

@@ -53,6 +53,12 @@ export interface ProtocolConfig {
   joinRetryMax: number;
   /** Largest datagram this node sends (bytes); larger state is split. */
   maxDatagramSize: number;
+  /**
+   * Messages are kept this long for repair: each gossip period a node offers
+   * one random member the ids of its recent messages (IHAVE) and sends those it
+   * asks for (IWANT). 0 turns repair off.
+   */
+  repairWindow: number;
   /** How many gossip message ids are remembered for de-duplication. */
   seenCapacity: number;
   /** How long a gossip message id is remembered. */
@@ -99,6 +105,7 @@ const LAN: ProtocolConfig = {
   joinRetryInterval: 250,
   joinRetryMax: 5_000,
   maxDatagramSize: 1400,
+  repairWindow: 2000,
   seenCapacity: 100_000,
   seenTtl: 120_000,
   maxMembers: 10_000,
@@ -129,6 +136,7 @@ const PROFILES: Record<ProfileName, ProtocolConfig> = {
     pushPullInterval: 60_000,
     joinRetryInterval: 1000,
     joinRetryMax: 30_000,
+    repairWindow: 5000,
   },
 };
 
@@ -195,6 +203,7 @@ export function validateConfig(c: ProtocolConfig): void {
   }
   if (!(c.announceLimit >= 0)) throw new RangeError(`announceLimit must be >= 0`);
   if (!(c.indirectChecks >= 0)) throw new RangeError(`indirectChecks must be >= 0`);
+  if (!(c.repairWindow >= 0)) throw new RangeError(`repairWindow must be >= 0`);
   if (!(c.pushPullInterval >= 0)) throw new RangeError(`pushPullInterval must be >= 0`);
   if (c.mode !== "epidemic" && c.mode !== "mesh") {
     throw new RangeError(`mode must be "epidemic" or "mesh", got "${c.mode}"`);

@@ -160,6 +160,38 @@ export interface SyncMessage {
   members: MemberRecord[];
 }
 
+/**
+ * Names one gossip message: its origin and the origin's id for it.
+ *
+ * @example
+ * ```ts
+ * import type { MessageRef } from "@gossip/peer";
+ * const ref: MessageRef = { origin: "127.0.0.1:8080", id: 42 };
+ * ```
+ */
+export interface MessageRef {
+  /** The node that broadcast it. */
+  origin: string;
+  /** The origin's id for it. */
+  id: number;
+}
+
+/** IHAVE: the gossip messages the sender delivered recently (a repair offer). */
+export interface IHaveMessage {
+  /** Discriminant. */
+  type: "ihave";
+  /** Up to 255 message ids. */
+  messages: MessageRef[];
+}
+
+/** IWANT: asks the sender of an IHAVE for the messages listed. */
+export interface IWantMessage {
+  /** Discriminant. */
+  type: "iwant";
+  /** Up to 255 message ids, each from the IHAVE answered. */
+  messages: MessageRef[];
+}
+
 /** Several messages in one datagram. Batches do not nest. */
 export interface BatchMessage {
   /** Discriminant. */
@@ -190,7 +222,9 @@ export type SingleMessage =
   | SuspectMessage
   | DeadMessage
   | LeaveMessage
-  | SyncMessage;
+  | SyncMessage
+  | IHaveMessage
+  | IWantMessage;
 
 /**
  * Every message the native wire format carries.

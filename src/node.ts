@@ -210,7 +210,7 @@ export class GossipNode extends EventTarget {
           keyring,
           label: options.label,
           onDrop: (reason, from) =>
-            ref.node?.countDrop(reason === "label" ? "label" : "decrypt", from, `${reason} failed`),
+            ref.node?.countDrop(reason === "seal" ? "decrypt" : reason, from, `${reason} failed`),
         });
       } catch (e) {
         await inner.close();
@@ -229,6 +229,11 @@ export class GossipNode extends EventTarget {
       send: (to, data) => transport.send(to, data),
       emit: () => {},
     };
+    if (options.random) {
+      // An injected random source means a test or a simulation: keep it exact.
+      const random = options.random;
+      env.unpredictable = () => Math.floor(random.next() * 0x100000000) >>> 0;
+    }
     const node = new GossipNode(transport, config, keyring, (emit) => {
       env.emit = emit;
       return wire === "seed"

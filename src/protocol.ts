@@ -28,9 +28,11 @@ import {
 import type { ProtocolConfig } from "./config.ts";
 import type { Engine } from "./engine.ts";
 import { FailureDetector } from "./failure.ts";
+import { MessageHistory } from "./history.ts";
 import { isLive, type Member, Membership } from "./membership.ts";
-import type { MemberRecord, MemberState, SingleMessage } from "./message.ts";
+import type { MemberRecord, MemberState, MessageRef, SingleMessage } from "./message.ts";
 import { type DropReason, emptyMetrics, type NodeMetrics } from "./metrics.ts";
+import { RateLimiter } from "./rate_limit.ts";
 import { detectWire } from "./seed_codec.ts";
 import { SeenCache } from "./seen_cache.ts";
 import { Suspicion, suspicionBounds } from "./suspicion.ts";
@@ -94,6 +96,26 @@ export interface ProtocolEnv {
   send(to: string, data: Uint8Array): void;
   /** Reports an event. */
   emit(event: ProtocolEvent): void;
+  /**
+   * Unpredictable 32-bit values for join cookies. Default: WebCrypto. A
+   * simulation passes one derived from its seeded random, to stay exact.
+   */
+  unpredictable?: () => number;
+}
+
+/** A stranger asked to prove it receives at its address (see `#admit`). */
+interface PendingAdmission {
+  /** The random 32-bit cookie sent as the PING's seq; its ACK must echo it. */
+  cookie: number;
+  /** The incarnation it claimed. */
+  incarnation: number;
+  /**
+   * What it is owed once in: the member table (it asked to join with INIT),
+   * a table exchange (it asked for one with SYNC), or nothing more.
+   */
+  then: "info" | "sync" | undefined;
+  /** When the cookie stops being accepted (ms). */
+  expires: number;
 }
 
 interface ActiveSuspicion {
@@ -101,6 +123,8 @@ interface ActiveSuspicion {
   cancel: () => void;
   /** Whether the last call (asking the suspect and a few members once more) went out. */
   lastCall: boolean;
+  /** When the suspect was last told of the suspicion because it sent us something. */
+  nudged: number;
 }
 
 /**
@@ -143,6 +167,7 @@ export class Protocol implements Engine {
   #seeds: string[];
   #metrics: NodeMetrics = emptyMetrics();
   #seen: SeenCache;
+  #history: MessageHistory;
   #detector: FailureDetector;
   #incarnation = 0;
   #state: "new" | "running" | "leaving" | "stopped" = "new";
@@ -153,6 +178,10 @@ export class Protocol implements Engine {
   #cancelJoin: (() => void) | undefined;
   #nextId: number;
   #writer = new Writer(2048);
+  /** Strangers that were sent a cookie PING, oldest first; at most `maxSources`. */
+  #pending = new Map<string, PendingAdmission>();
+  /** Per-source budget for requests that cost this node work or replies. */
+  #limiter: RateLimiter;
 
   /** Creates the protocol for `env.self`, joining through `seeds` once started. */
   constructor(env: ProtocolEnv, config: ProtocolConfig, seeds: readonly string[] = []) {
@@ -161,7 +190,13 @@ export class Protocol implements Engine {
     this.#seeds = seeds.filter((s) => s !== env.self);
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
     this.#seen = new SeenCache(config.seenCapacity, config.seenTtl);
+    this.#history = new MessageHistory(512, config.repairWindow);
     this.#joinDelay = config.joinRetryInterval;
+    this.#limiter = new RateLimiter({
+      rate: config.requestRate,
+      burst: config.requestBurst,
+      maxSources: config.maxSources,
+    });
     this.#nextId = Math.floor(env.random.next() * 0x100000000) >>> 0;
     this.#detector = new FailureDetector({
       self: env.self,
@@ -229,6 +264,7 @@ export class Protocol implements Engine {
     for (const id of this.#timers) this.#env.clock.clearTimeout(id);
     this.#timers.clear();
     this.#suspicions.clear();
+    this.#pending.clear();
     this.#cancelJoin = undefined;
   }
 
@@ -286,6 +322,7 @@ export class Protocol implements Engine {
       for (const address of this.membership.live()) this.#sendBodies(address, [body]);
     } else {
       this.queue.enqueue(`g:${this.self}/${id}`, body, this.#limit());
+      this.#remember({ origin: this.self, id }, body);
       this.#spread(undefined, this.#eagerFanout());
     }
     return id;
@@ -317,6 +354,24 @@ export class Protocol implements Engine {
     } else {
       this.#handle(from, message);
     }
+    this.#nudge(from);
+  }
+
+  /**
+   * A datagram from a member we suspect is evidence that it lives, though only
+   * the member itself may refute. Tell it (at most once a probe interval) what
+   * we suspect: it refutes, or, if it refuted already and we missed it, sends
+   * us its newer record at once (see #aboutSelf).
+   */
+  #nudge(from: string): void {
+    const active = this.#suspicions.get(from);
+    if (!active || this.#state !== "running") return;
+    const now = this.#now();
+    if (now - active.nudged < this.config.probeInterval) return;
+    active.nudged = now;
+    const member = this.membership.get(from);
+    if (member?.state !== "suspect") return;
+    this.#sendBodies(from, [this.#updateBody(toRecord(member), this.self)], false);
   }
 
   /** Counts a datagram dropped before it reached the protocol (by a layer around it). */
@@ -332,10 +387,16 @@ export class Protocol implements Engine {
   #handle(from: string, m: SingleMessage): void {
     switch (m.type) {
       case "init":
-        return this.#onInit(from, m.incarnation);
+        // Not answered with the table at once: see #admit.
+        if (!this.#allow(from, "init")) return;
+        return this.#admit(from, m.incarnation, "info");
       case "info":
         return this.#onInfo(from, m.members);
       case "conn":
+        if (!this.membership.get(from)) {
+          if (this.#allow(from, "conn")) this.#admit(from, m.incarnation);
+          return;
+        }
         this.#merge({ address: from, state: "alive", incarnation: m.incarnation }, from, false);
         return;
       case "gosp":
@@ -344,13 +405,21 @@ export class Protocol implements Engine {
         if (m.target !== this.self) return this.#drop("misdirected", from, `ping for ${m.target}`);
         // Probed by a member we never heard of: it knows us, so we learn it
         // (at incarnation 0; a tombstone or a newer record wins as usual).
+        // Learned once it has answered our cookie (see #admit).
         if (!this.membership.get(from) && this.#state === "running") {
-          this.#merge({ address: from, state: "alive", incarnation: 0 }, from, false);
+          if (!this.#allow(from, "ping")) return;
+          this.#admit(from, 0);
         }
         return this.#detector.onPing(from, m);
       case "ack":
+        if (this.#onCookie(from, m.seq)) return;
         return this.#detector.onAck(from, m);
       case "ping-req":
+        // Only members ask us to probe for them; a stranger's request could be forged.
+        if (!this.membership.get(from)) {
+          return this.#drop("unknown-sender", from, "ping-req from a stranger");
+        }
+        if (!this.#allow(from, "ping-req")) return;
         return this.#detector.onPingReq(from, m);
       case "nack":
         return this.#detector.onNack(from, m);
@@ -377,6 +446,10 @@ export class Protocol implements Engine {
         return;
       case "sync":
         return this.#onSync(from, m.reply, m.members);
+      case "ihave":
+        return this.#onIHave(from, m.messages);
+      case "iwant":
+        return this.#onIWant(from, m.messages);
     }
   }
 
@@ -391,6 +464,64 @@ export class Protocol implements Engine {
     this.#cancelJoin = this.#after(delay, () => this.#sendInit());
   }
 
+  /**
+   * Takes a token from `from`'s request budget; when there is none, counts a
+   * `rate` drop and returns false.
+   */
+  #allow(from: string, what: string): boolean {
+    if (this.#limiter.allow(from, this.#now())) return true;
+    this.#drop("rate", from, `${what} over ${this.config.requestRate} requests/s`);
+    return false;
+  }
+
+  /**
+   * The cookie round trip. A stranger (INIT, or CONN, PING or SYNC from an
+   * address not in the table) is added to the member table, and for INIT
+   * sent the table, only once it has answered at its address a PING whose
+   * seq is a random 32-bit cookie: until then its request is answered with
+   * that one PING, about the size of the request, so a forged source address
+   * cannot make this node send much more than it received (docs/SECURITY.md).
+   */
+  #admit(from: string, incarnation: number, then?: "info" | "sync"): void {
+    if (this.#state !== "running" || from === this.self) return;
+    const now = this.#now();
+    let pending = this.#pending.get(from);
+    if (pending && pending.expires > now) {
+      pending.incarnation = Math.max(pending.incarnation, incarnation);
+      if (pending.then !== "info") pending.then = then ?? pending.then;
+    } else {
+      this.#pending.delete(from);
+      if (this.#pending.size >= this.config.maxSources) {
+        this.#pending.delete(this.#pending.keys().next().value!);
+      }
+      const cookie = this.#env.unpredictable?.() ??
+        crypto.getRandomValues(new Uint32Array(1))[0];
+      const expires = now + 2 * this.config.joinRetryMax;
+      pending = { cookie, incarnation, then, expires };
+      this.#pending.set(from, pending);
+    }
+    const ping = encodeBody({ type: "ping", seq: pending.cookie, target: from });
+    this.#sendBodies(from, [ping], false);
+  }
+
+  /** An ACK carrying the cookie sent to a stranger lets it in; returns whether it did. */
+  #onCookie(from: string, seq: number): boolean {
+    const pending = this.#pending.get(from);
+    if (!pending || pending.cookie !== seq) return false;
+    this.#pending.delete(from);
+    if (pending.expires <= this.#now() || this.#state !== "running") return true;
+    if (pending.then === "info") {
+      this.#onInit(from, pending.incarnation);
+      return true;
+    }
+    // Verified alive at its address: tell the others too (as for a joiner).
+    this.#merge({ address: from, state: "alive", incarnation: pending.incarnation }, from, true);
+    // It asked for a table exchange: now that it is known, ask it for one.
+    if (pending.then === "sync") this.#sendSync(from, false);
+    return true;
+  }
+
+  /** Lets in a joiner that has answered its cookie: it is sent the member table. */
   #onInit(from: string, incarnation: number): void {
     if (this.#state !== "running") return;
     this.#merge({ address: from, state: "alive", incarnation }, from, true);
@@ -479,6 +610,10 @@ export class Protocol implements Engine {
       return false;
     }
     const before = this.membership.get(r.address);
+    if (before === undefined && this.membership.size >= this.config.maxMembers) {
+      this.#metrics.membersRefused++;
+      return false;
+    }
     if (
       sender !== undefined && before?.state === "alive" && before.incarnation > r.incarnation &&
       (r.state === "suspect" || r.state === "dead")
@@ -569,7 +704,12 @@ export class Protocol implements Engine {
     let k = this.config.suspicionMult - 2;
     if (n - 2 < k) k = 0;
     const suspicion = new Suspicion(address, incarnation, this.#now(), k, min, max, from);
-    const active: ActiveSuspicion = { suspicion, cancel: () => {}, lastCall: false };
+    const active: ActiveSuspicion = {
+      suspicion,
+      cancel: () => {},
+      lastCall: false,
+      nudged: -Infinity,
+    };
     this.#suspicions.set(address, active);
     this.#armSuspicion(active);
   }
@@ -631,7 +771,9 @@ export class Protocol implements Engine {
   #probeFailed(address: string, incarnation: number): void {
     this.#metrics.probesFailed++;
     const member = this.membership.get(address);
-    if (member?.state !== "alive" || member.incarnation !== incarnation) return;
+    if (!member || !isLive(member.state) || member.incarnation !== incarnation) return;
+    // Already suspect (someone else accused it first): our own failed probe is an
+    // independent confirmation that shortens the suspicion (as memberlist does).
     this.#merge({ address, state: "suspect", incarnation }, this.self, true);
   }
 
@@ -678,7 +820,57 @@ export class Protocol implements Engine {
     if (this.config.mode === "mesh" || this.#state === "stopped") return;
     const body = encodeBody({ ...m, hops: Math.min(255, m.hops + 1) });
     this.queue.enqueue(`g:${key}`, body, this.#limit());
+    this.#remember(m, body);
     this.#spread(from, this.#eagerFanout());
+  }
+
+  #remember(ref: MessageRef, body: Uint8Array): void {
+    if (this.config.repairWindow > 0) {
+      this.#history.add({ origin: ref.origin, id: ref.id }, body, this.#now());
+    }
+  }
+
+  /** Repair: offer one random member the ids of recent messages (IHAVE). */
+  #offer(): void {
+    if (this.#history.size === 0) return;
+    const now = this.#now();
+    const refs = this.#history.recent(now, this.config.period, 64);
+    if (refs.length === 0) return;
+    const [peer] = this.membership.randomLive(this.#env.random, 1);
+    if (!peer) return;
+    this.#history.offered(peer, now);
+    this.#sendBodies(peer, [encodeBody({ type: "ihave", messages: refs })]);
+  }
+
+  #onIHave(from: string, refs: MessageRef[]): void {
+    const wants = refs.filter((r) =>
+      r.origin !== this.self && !this.#seen.has(`${r.origin}/${r.id}`)
+    );
+    if (wants.length > 0) {
+      this.#sendBodies(from, [encodeBody({ type: "iwant", messages: wants })], false);
+    }
+  }
+
+  #onIWant(from: string, refs: MessageRef[]): void {
+    // Only a member we offered to may ask, so a forged IWANT cannot turn this
+    // node into an amplifier towards a stranger.
+    if (!this.#history.wasOffered(from, this.#now())) {
+      return this.#drop("unknown-sender", from, "IWANT without an IHAVE");
+    }
+    let batch: Uint8Array[] = [];
+    let used = BATCH_HEADER;
+    for (const ref of refs) {
+      const body = this.#history.get(ref);
+      if (!body) continue;
+      if (used + body.length + ENTRY_OVERHEAD > this.config.maxDatagramSize && batch.length > 0) {
+        this.#sendBodies(from, batch, false);
+        batch = [];
+        used = BATCH_HEADER;
+      }
+      batch.push(body);
+      used += body.length + ENTRY_OVERHEAD;
+    }
+    if (batch.length > 0) this.#sendBodies(from, batch, false);
   }
 
   /** Sends what is queued to `fanout` random members now (a new message is not held for the next round). */
@@ -692,15 +884,17 @@ export class Protocol implements Engine {
 
   /**
    * How many members a new message is pushed to at once. Each node sends an
-   * item `limit` times in all, whenever it sends them; spending up to twice
-   * the fanout at first receipt (keeping the rest for later rounds) makes the
-   * latency hops x link delay for nearly every member, at no extra cost.
+   * item `limit` times in all, whenever it sends them; spending all but two at
+   * first receipt (the rest go in later rounds) makes the latency hops x link
+   * delay for nearly every member at no extra cost, and IHAVE/IWANT repair
+   * catches the few that no copy reached.
    */
   #eagerFanout(): number {
-    return Math.max(this.config.fanout, Math.min(this.#limit() - 1, 2 * this.config.fanout));
+    return Math.max(this.config.fanout, this.#limit() - 2);
   }
 
   #gossipRound(): void {
+    if (this.config.mode !== "mesh" && this.config.repairWindow > 0) this.#offer();
     if (this.queue.size === 0) return;
     if (this.config.mode === "mesh") {
       const bodies = this.queue.take(this.config.maxDatagramSize - BATCH_HEADER, ENTRY_OVERHEAD);
@@ -739,10 +933,14 @@ export class Protocol implements Engine {
   #onSync(from: string, reply: boolean, members: MemberRecord[]): void {
     if (this.#state !== "running") return;
     if (!reply && !this.membership.get(from)) {
-      // Answering strangers would let a forged source make us send our whole table anywhere.
-      const claimsSelf = members.some((r) => r.address === from);
-      if (!claimsSelf) return this.#drop("unknown-sender", from, "sync from a stranger");
+      // Answering strangers would let a forged source make us send our whole
+      // table anywhere: a stranger that names itself gets the cookie PING
+      // (#admit) and, once in, a SYNC request of ours (the exchange it asked for).
+      const own = members.find((r) => r.address === from);
+      if (own && this.#allow(from, "sync")) this.#admit(from, own.incarnation, "sync");
+      return this.#drop("unknown-sender", from, "sync from a stranger");
     }
+    if (!reply && members[0]?.address === from && !this.#allow(from, "sync")) return;
     for (const r of members) this.#merge(r, from, true);
     // Answer once per exchange, not once per datagram (a table of k datagrams
     // would cost k² back): the first datagram starts with the sender's own record.
@@ -775,7 +973,9 @@ export class Protocol implements Engine {
   #sendBodies(to: string, bodies: Uint8Array[], piggyback = true): void {
     if (this.#state === "stopped") return;
     let all = bodies;
-    if (piggyback && this.queue.size > 0) {
+    // Piggyback only to live members: a reply to a stranger stays the size it is.
+    const member = piggyback && this.queue.size > 0 ? this.membership.get(to) : undefined;
+    if (member && isLive(member.state)) {
       let used = BATCH_HEADER;
       for (const b of bodies) used += b.length + ENTRY_OVERHEAD;
       const extra = this.queue.take(

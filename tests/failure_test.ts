@@ -190,3 +190,31 @@ Deno.test("failure: a node that cannot hear raises its own health score (Lifegua
     await c.close();
   }
 });
+
+Deno.test("dissemination: under 20% loss every broadcast reaches every member exactly once", async () => {
+  const c = new VirtualCluster(21);
+  try {
+    await c.grow(50);
+    c.network.loss = 0.2;
+    const got = new Map<string, Set<string>>();
+    let deliveries = 0;
+    for (const n of c.nodes) {
+      n.addEventListener("message", (e) => {
+        deliveries++;
+        const key = `${e.detail.from}/${e.detail.id}`;
+        const set = got.get(key) ?? new Set<string>();
+        assert.ok(!set.has(n.address), "delivered once");
+        set.add(n.address);
+        got.set(key, set);
+      });
+    }
+    for (let i = 0; i < 40; i++) {
+      c.nodes[i % 50].broadcast(`m${i}`);
+      c.run(100);
+    }
+    c.runUntil(() => deliveries === 40 * 49, 30_000, "every message everywhere");
+    assert.equal(got.size, 40);
+  } finally {
+    await c.close();
+  }
+});
