@@ -66,7 +66,7 @@ export interface ProtocolConfig {
   /**
    * Most members kept in the member table (self excluded); updates about
    * further unknown members are ignored, so no sender can grow the table
-   * without bound. Default 10 000.
+   * without bound. Default 100 000.
    */
   maxMembers: number;
   /**
@@ -108,7 +108,7 @@ const LAN: ProtocolConfig = {
   repairWindow: 2000,
   seenCapacity: 100_000,
   seenTtl: 120_000,
-  maxMembers: 10_000,
+  maxMembers: 100_000,
   requestRate: 20,
   requestBurst: 40,
   maxSources: 4096,
