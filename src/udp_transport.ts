@@ -8,6 +8,11 @@
 import { formatAddress, type HostPort, parseAddress } from "./address.ts";
 import type { DatagramHandler, Transport } from "./transport.ts";
 
+/** The largest UDP payload: the receive buffer's size. */
+const RECEIVE_BUFFER = 65507;
+/** Size of the slabs received datagrams are copied into. */
+const RECEIVE_SLAB = 16384;
+
 /**
  * Options for {@link UdpTransport.bind}.
  *
@@ -92,10 +97,30 @@ export class UdpTransport implements Transport {
   }
 
   async #receiveLoop(handler: DatagramHandler): Promise<void> {
+    // Without a buffer, receive() allocates 64 KiB per datagram (most of the
+    // receive path's cost and garbage). Receive into one reused buffer and
+    // copy each datagram out into a shared slab: handlers may keep the bytes
+    // (a delivered payload is a view into them), so they are never overwritten.
+    const buffer = new Uint8Array(RECEIVE_BUFFER);
+    let slab = new Uint8Array(RECEIVE_SLAB);
+    let used = 0;
     while (!this.#closed) {
       let data: Uint8Array, addr: Deno.Addr;
       try {
-        [data, addr] = await this.#conn.receive();
+        const [view, from] = await this.#conn.receive(buffer);
+        addr = from;
+        const n = view.length;
+        if (n > RECEIVE_SLAB >> 2) {
+          data = view.slice();
+        } else {
+          if (used + n > RECEIVE_SLAB) {
+            slab = new Uint8Array(RECEIVE_SLAB);
+            used = 0;
+          }
+          slab.set(view, used);
+          data = slab.subarray(used, used + n);
+          used += n;
+        }
       } catch (e) {
         if (this.#closed) return;
         if (e instanceof Deno.errors.Interrupted || e instanceof Deno.errors.BadResource) return;
