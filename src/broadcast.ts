@@ -76,9 +76,12 @@ export class BroadcastQueue {
 
   /**
    * Takes items whose bodies fit in `budget` bytes, counting `overhead` extra
-   * bytes per item, at most `maxItems`; each counts as one transmission.
+   * bytes per item, at most `maxItems`; each counts as one transmission. When
+   * `limit` is given it replaces every item's own limit, so the limit follows
+   * the cluster's current size, as memberlist's does (an update queued when
+   * the cluster was small is not cut short once it has grown).
    */
-  take(budget: number, overhead = 0, maxItems = 255): Uint8Array[] {
+  take(budget: number, overhead = 0, maxItems = 255, limit?: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     const moved: Item[] = [];
     const buckets = this.#buckets;
@@ -98,7 +101,7 @@ export class BroadcastQueue {
         budget -= cost;
         out.push(item.body);
         item.transmits++;
-        if (item.transmits >= item.limit) {
+        if (item.transmits >= (limit ?? item.limit)) {
           item.gone = true;
           this.#byKey.delete(item.key);
         } else {

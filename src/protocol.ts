@@ -316,7 +316,8 @@ export class Protocol implements Engine {
         } bytes fit in a ${this.config.maxDatagramSize}-byte datagram`,
       );
     }
-    this.#seen.add(`${this.self}/${id}`, this.#now());
+    // Not added to the seen cache: copies of our own messages are dropped by
+    // origin (#onGosp, #onIHave), and the add cost as much as a delivery's.
     this.#metrics.broadcasts++;
     if (this.config.mode === "mesh") {
       for (const address of this.membership.live()) this.#sendBodies(address, [body]);
@@ -349,12 +350,27 @@ export class Protocol implements Engine {
       const detail = e instanceof CodecError ? e.message : String(e);
       return this.#drop("malformed", from, detail);
     }
-    if (message.type === "batch") {
-      for (const inner of message.messages) this.#handle(from, inner);
-    } else {
-      this.#handle(from, message);
-    }
+    const messages = message.type === "batch" ? message.messages : [message];
+    for (const inner of messages) this.#handle(from, inner);
     this.#nudge(from);
+    this.#noticeStranger(from, messages);
+  }
+
+  /**
+   * Gossip from an address not in our table means a member knows of us while
+   * we missed its ALIVE (the residue of bounded gossip, typical after a join
+   * storm). Ask it in, through the same cookie round trip as a CONN, instead
+   * of waiting for a push-pull.
+   */
+  #noticeStranger(from: string, messages: SingleMessage[]): void {
+    if (this.#state !== "running" || !this.#joined || from === this.self) return;
+    if (this.membership.get(from) || this.#pending.has(from)) return;
+    const gossip = messages.every((m) =>
+      m.type === "gosp" || m.type === "alive" || m.type === "suspect" || m.type === "dead" ||
+      m.type === "leave" || m.type === "ihave"
+    );
+    if (!gossip || !this.#allow(from, "gossip")) return;
+    this.#admit(from, 0);
   }
 
   /**
@@ -567,6 +583,9 @@ export class Protocol implements Engine {
       this.#joined = true;
       this.#cancelJoin?.();
       this.#cancelJoin = undefined;
+      // Announce ourselves by gossip too (as memberlist does on join): with the
+      // seed and the members we CONNed, several sources spread our ALIVE.
+      this.#disseminate(this.#selfRecord(), this.self);
       this.#env.emit({ type: "joined", seed: from, members: this.membership.liveCount });
     }
   }
@@ -581,8 +600,14 @@ export class Protocol implements Engine {
     };
   }
 
+  /**
+   * Transmissions per item: `retransmitMult * ceil(log10(N + 1))`, but never
+   * more than there are other members (sending the same item twice to the
+   * only peer of a two-node cluster buys nothing that repair does not).
+   */
   #limit(): number {
-    return retransmitLimit(this.config.retransmitMult, this.membership.liveCount + 1);
+    const live = this.membership.liveCount;
+    return Math.min(retransmitLimit(this.config.retransmitMult, live + 1), Math.max(1, live));
   }
 
   #updateBody(r: MemberRecord, from: string): Uint8Array {
@@ -819,6 +844,9 @@ export class Protocol implements Engine {
     });
     if (this.config.mode === "mesh" || this.#state === "stopped") return;
     const body = encodeBody({ ...m, hops: Math.min(255, m.hops + 1) });
+    // A message from a node with a larger maxDatagramSize may not fit ours:
+    // deliver it, but do not queue what could never be sent.
+    if (body.length > this.config.maxDatagramSize - BATCH_HEADER - ENTRY_OVERHEAD) return;
     this.queue.enqueue(`g:${key}`, body, this.#limit());
     this.#remember(m, body);
     this.#spread(from, this.#eagerFanout());
@@ -835,6 +863,15 @@ export class Protocol implements Engine {
     if (this.#history.size === 0) return;
     const now = this.#now();
     const refs = this.#history.recent(now, this.config.period, 64);
+    // Keep the IHAVE inside one datagram: each ref costs its origin + 5 bytes.
+    let used = BATCH_HEADER + ENTRY_OVERHEAD + 2;
+    for (let i = 0; i < refs.length; i++) {
+      used += utf8Length(refs[i].origin) + 5;
+      if (used > this.config.maxDatagramSize) {
+        refs.length = i;
+        break;
+      }
+    }
     if (refs.length === 0) return;
     const [peer] = this.membership.randomLive(this.#env.random, 1);
     if (!peer) return;
@@ -897,7 +934,12 @@ export class Protocol implements Engine {
     if (this.config.mode !== "mesh" && this.config.repairWindow > 0) this.#offer();
     if (this.queue.size === 0) return;
     if (this.config.mode === "mesh") {
-      const bodies = this.queue.take(this.config.maxDatagramSize - BATCH_HEADER, ENTRY_OVERHEAD);
+      const bodies = this.queue.take(
+        this.config.maxDatagramSize - BATCH_HEADER,
+        ENTRY_OVERHEAD,
+        255,
+        this.#limit(),
+      );
       if (bodies.length === 0) return;
       for (const address of this.membership.live()) this.#sendBodies(address, bodies, false);
     } else {
@@ -982,6 +1024,7 @@ export class Protocol implements Engine {
         this.config.maxDatagramSize - used,
         ENTRY_OVERHEAD,
         255 - bodies.length,
+        this.#limit(),
       );
       if (extra.length > 0) all = bodies.concat(extra);
     }

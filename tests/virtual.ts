@@ -31,7 +31,11 @@ export class VirtualCluster {
   constructor(
     seed: number,
     options: GossipNodeOptions = {},
-    net: { delay?: number; jitter?: number } = {},
+    net: {
+      delay?: number;
+      jitter?: number;
+      tap?: (from: string, to: string, data: Uint8Array) => void;
+    } = {},
   ) {
     this.#seed = seed;
     this.#options = options;
@@ -40,6 +44,7 @@ export class VirtualCluster {
       random: seededRandom(seed),
       delay: net.delay ?? 1,
       jitter: net.jitter ?? 1,
+      tap: net.tap,
     });
   }
 
