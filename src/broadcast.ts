@@ -48,6 +48,19 @@ export class BroadcastQueue {
   /** buckets[t] holds the items sent t times, oldest first. */
   #buckets: Item[][] = [];
   #byKey = new Map<string, Item>();
+  #dropped = 0;
+
+  /**
+   * Creates a queue of at most `capacity` items (Serf's MaxQueueDepth is
+   * 4096): past it, the most-sent items are dropped first, so a flood of
+   * messages bounds memory instead of growing it.
+   */
+  constructor(readonly capacity: number = 4096) {}
+
+  /** Items dropped because the queue was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
 
   /** Number of items waiting. */
   get size(): number {
@@ -66,6 +79,22 @@ export class BroadcastQueue {
     const item: Item = { key, body, transmits: 0, limit, gone: false };
     this.#byKey.set(key, item);
     (this.#buckets[0] ??= []).push(item);
+    if (this.#byKey.size > this.capacity) this.#evict();
+  }
+
+  /** Drops one item: the oldest among the most-sent. */
+  #evict(): void {
+    for (let t = this.#buckets.length - 1; t >= 0; t--) {
+      const bucket = this.#buckets[t];
+      while (bucket && bucket.length > 0) {
+        const item = bucket.shift()!;
+        if (item.gone) continue;
+        item.gone = true;
+        this.#byKey.delete(item.key);
+        this.#dropped++;
+        return;
+      }
+    }
   }
 
   /** Removes every waiting item. */
