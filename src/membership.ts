@@ -8,6 +8,13 @@
  * node that has seen the same updates holds the same table, whatever the
  * order they came in.
  *
+ * Memory: a node holds a record of every member, so a cluster of N nodes
+ * holds N² records; the simulator runs 10,000 nodes (10⁸ records) in one
+ * process. A record therefore lives in typed arrays (about 30 bytes), not in
+ * an object, a map entry and a string of its own (about 200 bytes): each
+ * address is stored once per process in a shared, reference-counted table
+ * and a member table keeps only its number.
+ *
  * @module
  */
 
@@ -66,8 +73,87 @@ export interface MergeResult {
 }
 
 /**
+ * Every address held by a member table in this process, each stored once and
+ * numbered; a number is reused once no table holds its address any more.
+ */
+class AddressTable {
+  #ids = new Map<string, number>();
+  #addresses: string[] = [];
+  #refs = new Int32Array(64);
+  #free: number[] = [];
+
+  /** One past the largest number handed out. */
+  get capacity(): number {
+    return this.#addresses.length;
+  }
+
+  idOf(address: string): number | undefined {
+    return this.#ids.get(address);
+  }
+
+  address(id: number): string {
+    return this.#addresses[id];
+  }
+
+  /** The number of `address`, taking one reference to it. */
+  acquire(address: string): number {
+    let id = this.#ids.get(address);
+    if (id === undefined) {
+      id = this.#free.pop();
+      if (id === undefined) {
+        id = this.#addresses.length;
+        this.#addresses.push(address);
+        if (id >= this.#refs.length) this.#refs = grow(this.#refs, id + 1, 0);
+      } else {
+        this.#addresses[id] = address;
+      }
+      this.#ids.set(address, id);
+    }
+    this.#refs[id]++;
+    return id;
+  }
+
+  /** Drops one reference; the last one frees the number. */
+  release(id: number): void {
+    if (--this.#refs[id] > 0) return;
+    this.#ids.delete(this.#addresses[id]);
+    this.#addresses[id] = "";
+    this.#free.push(id);
+  }
+}
+
+const addresses = new AddressTable();
+
+/** What a table's finaliser needs: the address numbers it holds, nothing that keeps it alive. */
+interface Held {
+  ids: Int32Array<ArrayBuffer>;
+  slots: number;
+}
+
+// A table dropped without removing its members gives their references back when collected.
+const finalizer = new FinalizationRegistry<Held>((held) => {
+  for (let s = 0; s < held.slots; s++) if (held.ids[s] >= 0) addresses.release(held.ids[s]);
+});
+
+const STATES: readonly MemberState[] = ["alive", "suspect", "dead", "left"];
+
+/** Grows an array of numbers to at least `need` elements, new ones set to `fill`. */
+function grow(a: Int32Array<ArrayBuffer>, need: number, fill: number): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(Math.max(need, 8, Math.ceil(a.length * 1.5)));
+  next.set(a);
+  if (fill !== 0) next.fill(fill, a.length);
+  return next;
+}
+
+/** Bytes of one slot: since (f64), address number, incarnation, live index (32 bits each), state. */
+const SLOT_BYTES = 8 + 4 + 4 + 4 + 1;
+
+/**
  * The table of other members (the local node is not in it), with O(1)
  * random choice among live members.
+ *
+ * Records are kept in typed arrays indexed by slot (slots in insertion
+ * order); {@link Membership.get} and {@link Membership.all} return copies.
  *
  * @example
  * ```ts
@@ -79,33 +165,56 @@ export interface MergeResult {
  * ```
  */
 export class Membership {
-  #members = new Map<string, Member>();
-  #live: string[] = [];
-  #liveIndex = new Map<string, number>();
+  /** Slot of each address number, -1 for none. */
+  #slotOf = new Int32Array(0);
+  /** Address number of each slot, -1 for a free one. */
+  #ids = new Int32Array(0);
+  #incarnation = new Uint32Array(0);
+  #state = new Uint8Array(0);
+  #since = new Float64Array(0);
+  /** Position of each slot in the live list, -1 when not live. */
+  #liveIndex = new Int32Array(0);
+  /** Slots of alive and suspect members, in the order `randomLive` draws from. */
+  #live = new Int32Array(0);
+  #liveCount = 0;
+  /** Slots used so far (members and holes left by removals). */
+  #slots = 0;
+  #size = 0;
+  #held: Held = { ids: this.#ids, slots: 0 };
+
+  /** Creates an empty table. */
+  constructor() {
+    finalizer.register(this, this.#held);
+  }
 
   /** Number of members in any state. */
   get size(): number {
-    return this.#members.size;
+    return this.#size;
   }
 
   /** Number of alive or suspect members. */
   get liveCount(): number {
-    return this.#live.length;
+    return this.#liveCount;
   }
 
-  /** The member at `address`, if known. */
+  /** The member at `address`, if known (a copy). */
   get(address: string): Member | undefined {
-    return this.#members.get(address);
+    const slot = this.#find(address);
+    return slot < 0 ? undefined : this.#member(slot);
   }
 
-  /** Every member, in insertion order. */
-  all(): IterableIterator<Member> {
-    return this.#members.values();
+  /** Every member, in insertion order (copies). */
+  *all(): IterableIterator<Member> {
+    for (let s = 0; s < this.#slots; s++) {
+      if (this.#ids[s] >= 0) yield this.#member(s);
+    }
   }
 
-  /** Addresses of alive and suspect members (a live view: do not modify). */
+  /** Addresses of alive and suspect members (a copy, in no particular order). */
   live(): readonly string[] {
-    return this.#live;
+    const out: string[] = new Array(this.#liveCount);
+    for (let k = 0; k < this.#liveCount; k++) out[k] = addresses.address(this.#ids[this.#live[k]]);
+    return out;
   }
 
   /**
@@ -114,37 +223,44 @@ export class Membership {
    * resurrecting them.
    */
   apply(update: MemberRecord, now: number): MergeResult {
-    const current = this.#members.get(update.address);
-    if (current === undefined) {
-      const member: Member = {
-        address: update.address,
-        state: update.state,
-        incarnation: update.incarnation,
-        since: now,
-      };
-      this.#members.set(member.address, member);
-      if (isLive(member.state)) this.#addLive(member.address);
-      return { changed: true, previous: undefined, member };
+    const rank = RANK[update.state];
+    const incarnation = update.incarnation;
+    let slot = this.#find(update.address);
+    if (slot < 0) {
+      slot = this.#add(addresses.acquire(update.address));
+      this.#incarnation[slot] = incarnation;
+      this.#state[slot] = rank;
+      this.#since[slot] = now;
+      if (rank <= 1) this.#addLive(slot);
+      return { changed: true, previous: undefined, member: this.#member(slot) };
     }
-    if (!supersedes(update, current)) {
-      return { changed: false, previous: current.state, member: current };
+    const current = this.#incarnation[slot];
+    const previousRank = this.#state[slot];
+    const newer = incarnation !== current ? incarnation > current : rank > previousRank;
+    const previous = STATES[previousRank];
+    if (!newer) return { changed: false, previous, member: this.#member(slot) };
+    this.#incarnation[slot] = incarnation;
+    if (previousRank !== rank) {
+      this.#state[slot] = rank;
+      this.#since[slot] = now;
+      const wasLive = previousRank <= 1, nowLive = rank <= 1;
+      if (wasLive && !nowLive) this.#removeLive(slot);
+      if (!wasLive && nowLive) this.#addLive(slot);
     }
-    const previous = current.state;
-    const wasLive = isLive(previous);
-    current.incarnation = update.incarnation;
-    if (previous !== update.state) {
-      current.state = update.state;
-      current.since = now;
-    }
-    const nowLive = isLive(current.state);
-    if (wasLive && !nowLive) this.#removeLive(current.address);
-    if (!wasLive && nowLive) this.#addLive(current.address);
-    return { changed: true, previous, member: current };
+    return { changed: true, previous, member: this.#member(slot) };
   }
 
   /** Forgets a member entirely (used to reap old dead and left records). */
   remove(address: string): void {
-    if (this.#members.delete(address)) this.#removeLive(address);
+    const slot = this.#find(address);
+    if (slot < 0) return;
+    const id = this.#ids[slot];
+    this.#removeLive(slot);
+    this.#ids[slot] = -1;
+    this.#slotOf[id] = -1;
+    this.#size--;
+    addresses.release(id);
+    if (this.#slots > 32 && this.#size < this.#slots / 2) this.#compact();
   }
 
   /**
@@ -152,23 +268,28 @@ export class Membership {
    * `exclude`.
    */
   randomLive(random: Random, k: number, exclude?: ReadonlySet<string> | string): string[] {
-    const live = this.#live;
+    const n = this.#liveCount;
+    const at = (i: number) => addresses.address(this.#ids[this.#live[i]]);
     const excluded = (a: string) =>
       exclude === undefined ? false : typeof exclude === "string" ? a === exclude : exclude.has(a);
     const out: string[] = [];
-    if (k <= 0 || live.length === 0) return out;
-    if (k * 3 < live.length) {
+    if (k <= 0 || n === 0) return out;
+    if (k * 3 < n) {
       // Sparse choice: rejection sampling, O(k) expected.
       let tries = 0;
       while (out.length < k && tries < k * 8) {
         tries++;
-        const a = live[randomInt(random, live.length)];
+        const a = at(randomInt(random, n));
         if (!excluded(a) && !out.includes(a)) out.push(a);
       }
       if (out.length === k) return out;
     }
     // Dense choice: partial Fisher-Yates over a copy.
-    const pool = live.filter((a) => !excluded(a) && !out.includes(a));
+    const pool: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = at(i);
+      if (!excluded(a) && !out.includes(a)) pool.push(a);
+    }
     for (let i = 0; i < pool.length && out.length < k; i++) {
       const j = i + randomInt(random, pool.length - i);
       const tmp = pool[i];
@@ -179,19 +300,95 @@ export class Membership {
     return out;
   }
 
-  #addLive(address: string): void {
-    this.#liveIndex.set(address, this.#live.length);
-    this.#live.push(address);
+  #find(address: string): number {
+    const id = addresses.idOf(address);
+    if (id === undefined || id >= this.#slotOf.length) return -1;
+    return this.#slotOf[id];
   }
 
-  #removeLive(address: string): void {
-    const i = this.#liveIndex.get(address);
-    if (i === undefined) return;
-    const last = this.#live.pop()!;
-    if (last !== address) {
-      this.#live[i] = last;
-      this.#liveIndex.set(last, i);
+  #member(slot: number): Member {
+    return {
+      address: addresses.address(this.#ids[slot]),
+      state: STATES[this.#state[slot]],
+      incarnation: this.#incarnation[slot],
+      since: this.#since[slot],
+    };
+  }
+
+  #add(id: number): number {
+    const slot = this.#slots;
+    if (slot >= this.#ids.length) this.#resize(Math.max(8, Math.ceil(slot * 1.5)));
+    if (id >= this.#slotOf.length) this.#slotOf = grow(this.#slotOf, addresses.capacity, -1);
+    this.#slots++;
+    this.#size++;
+    this.#ids[slot] = id;
+    this.#slotOf[id] = slot;
+    this.#liveIndex[slot] = -1;
+    this.#held.slots = this.#slots;
+    return slot;
+  }
+
+  /** Moves the per-slot arrays to one new buffer of `capacity` slots (one allocation, not five). */
+  #resize(capacity: number): void {
+    const buffer = new ArrayBuffer(capacity * SLOT_BYTES);
+    const since = new Float64Array(buffer, 0, capacity);
+    const ids = new Int32Array(buffer, 8 * capacity, capacity);
+    const incarnation = new Uint32Array(buffer, 12 * capacity, capacity);
+    const liveIndex = new Int32Array(buffer, 16 * capacity, capacity);
+    const state = new Uint8Array(buffer, 20 * capacity, capacity);
+    const n = this.#slots;
+    since.set(this.#since.subarray(0, n));
+    ids.set(this.#ids.subarray(0, n));
+    ids.fill(-1, n);
+    incarnation.set(this.#incarnation.subarray(0, n));
+    liveIndex.set(this.#liveIndex.subarray(0, n));
+    liveIndex.fill(-1, n);
+    state.set(this.#state.subarray(0, n));
+    this.#since = since;
+    this.#ids = ids;
+    this.#incarnation = incarnation;
+    this.#liveIndex = liveIndex;
+    this.#state = state;
+    this.#held.ids = ids;
+  }
+
+  /** Closes the holes left by removals, keeping insertion order and the live order. */
+  #compact(): void {
+    let to = 0;
+    const moved = new Int32Array(this.#slots);
+    for (let s = 0; s < this.#slots; s++) {
+      const id = this.#ids[s];
+      if (id < 0) continue;
+      moved[s] = to;
+      this.#ids[to] = id;
+      this.#incarnation[to] = this.#incarnation[s];
+      this.#state[to] = this.#state[s];
+      this.#since[to] = this.#since[s];
+      this.#liveIndex[to] = this.#liveIndex[s];
+      this.#slotOf[id] = to;
+      to++;
     }
-    this.#liveIndex.delete(address);
+    this.#ids.fill(-1, to, this.#slots);
+    this.#liveIndex.fill(-1, to, this.#slots);
+    for (let k = 0; k < this.#liveCount; k++) this.#live[k] = moved[this.#live[k]];
+    this.#slots = to;
+    this.#held.slots = to;
+  }
+
+  #addLive(slot: number): void {
+    if (this.#liveCount >= this.#live.length) this.#live = grow(this.#live, this.#liveCount + 1, 0);
+    this.#liveIndex[slot] = this.#liveCount;
+    this.#live[this.#liveCount++] = slot;
+  }
+
+  #removeLive(slot: number): void {
+    const i = this.#liveIndex[slot];
+    if (i < 0) return;
+    const last = this.#live[--this.#liveCount];
+    if (last !== slot) {
+      this.#live[i] = last;
+      this.#liveIndex[last] = i;
+    }
+    this.#liveIndex[slot] = -1;
   }
 }
