@@ -46,3 +46,4 @@ export * from "./src/secure_transport.ts";
 export * from "./src/history.ts";
 export * from "./src/replay_guard.ts";
 export * from "./src/rate_limit.ts";
+export * from "./src/simulator.ts";
