@@ -324,6 +324,16 @@ export class GossipNode extends EventTarget {
     return this.#closed;
   }
 
+  #warnSeedWire(from: string): void {
+    if (this.#warnedSeed.has(from) || this.#warnedSeed.size >= 64) return;
+    this.#warnedSeed.add(from);
+    log.warn(
+      "an original-format (seed wire) peer at {from} is talking to this native node; " +
+        'start this node with wire: "seed" (--wire seed) to talk to it',
+      { from },
+    );
+  }
+
   /** `await using node = await GossipNode.start()` closes the node at scope end. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
@@ -373,21 +383,18 @@ export class GossipNode extends EventTarget {
   }
 
   #emit(event: ProtocolEvent): void {
-    const { type, ...detail } = event;
-    if (type === "drop") {
-      const d = detail as GossipNodeEventMap["drop"];
-      if (d.reason === "seed-wire" && !this.#warnedSeed.has(d.from) && this.#warnedSeed.size < 64) {
-        this.#warnedSeed.add(d.from);
-        log.warn(
-          "an original-format (seed wire) peer at {from} is talking to this native node; " +
-            'start this node with wire: "seed" (--wire seed) to talk to it',
-          { from: d.from },
-        );
+    const type = event.type;
+    if (type === "drop" && event.reason === "seed-wire") this.#warnSeedWire(event.from);
+    // Events are frequent in large clusters: build nothing for a log nobody reads.
+    if (type !== "message" && log.isEnabledFor("debug")) {
+      if (type === "drop") {
+        log.debug("dropped a datagram from {from}: {reason} ({detail})", { ...event });
+      } else {
+        log.debug("{type} {address}", { ...event });
       }
-      log.debug("dropped a datagram from {from}: {reason} ({detail})", detail);
-    } else if (type !== "message") {
-      log.debug("{type} {address}", { type, ...detail });
     }
+    if (!this.#listened.has(type)) return;
+    const { type: _type, ...detail } = event;
     if (!this.#listened.has(type)) return;
     try {
       this.dispatchEvent(new CustomEvent(type, { detail }));
