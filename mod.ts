@@ -47,3 +47,4 @@ export * from "./src/history.ts";
 export * from "./src/replay_guard.ts";
 export * from "./src/rate_limit.ts";
 export * from "./src/simulator.ts";
+export * from "./src/timers.ts";

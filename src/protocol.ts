@@ -12,6 +12,7 @@
  * @module
  */
 
+import { Timers } from "./timers.ts";
 import { Awareness } from "./awareness.ts";
 import { BroadcastQueue, retransmitLimit } from "./broadcast.ts";
 import { type Clock, type Random, shuffle } from "./clock.ts";
@@ -171,7 +172,7 @@ export class Protocol implements Engine {
   #detector: FailureDetector;
   #incarnation = 0;
   #state: "new" | "running" | "leaving" | "stopped" = "new";
-  #timers = new Set<unknown>();
+  #timers: Timers;
   #suspicions = new Map<string, ActiveSuspicion>();
   #joined = false;
   #joinDelay: number;
@@ -186,6 +187,7 @@ export class Protocol implements Engine {
   /** Creates the protocol for `env.self`, joining through `seeds` once started. */
   constructor(env: ProtocolEnv, config: ProtocolConfig, seeds: readonly string[] = []) {
     this.#env = env;
+    this.#timers = new Timers(env.clock);
     this.config = config;
     this.#seeds = seeds.filter((s) => s !== env.self);
     this.awareness = new Awareness(config.awarenessMaxMultiplier);
@@ -261,7 +263,6 @@ export class Protocol implements Engine {
   stop(): void {
     this.#state = "stopped";
     this.#detector.stop();
-    for (const id of this.#timers) this.#env.clock.clearTimeout(id);
     this.#timers.clear();
     this.#suspicions.clear();
     this.#pending.clear();
@@ -1042,21 +1043,14 @@ export class Protocol implements Engine {
   }
 
   #after(ms: number, fn: () => void): () => void {
-    const clock = this.#env.clock;
-    const id = clock.setTimeout(() => {
-      this.#timers.delete(id);
+    return this.#timers.after(ms, () => {
       if (this.#state !== "stopped") fn();
-    }, Math.max(0, ms));
-    this.#timers.add(id);
-    return () => {
-      if (this.#timers.delete(id)) clock.clearTimeout(id);
-    };
+    });
   }
 
   #every(interval: () => number, fn: () => void): void {
-    this.#after(interval(), () => {
-      this.#every(interval, fn);
-      fn();
+    this.#timers.every(interval, () => {
+      if (this.#state !== "stopped") fn();
     });
   }
 }

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { Timers } from "./timers.ts";
 import { CodecError } from "./codec.ts";
 import type { ProtocolConfig } from "./config.ts";
 import type { Engine } from "./engine.ts";
@@ -107,7 +108,7 @@ export class SeedProtocol implements Engine {
   #peers = new Map<string, SeedPeer>();
   #metrics: NodeMetrics = emptyMetrics();
   #state: "new" | "running" | "stopped" = "new";
-  #timers = new Set<unknown>();
+  #timers: Timers;
   #joined = false;
   #joinDelay: number;
   #cancelJoin: (() => void) | undefined;
@@ -119,6 +120,7 @@ export class SeedProtocol implements Engine {
    */
   constructor(env: ProtocolEnv, config: ProtocolConfig, seeds: readonly string[] = []) {
     this.#env = env;
+    this.#timers = new Timers(env.clock);
     this.config = config;
     this.#seeds = [...new Set(seeds)].filter((s) => s !== env.self);
     this.#joinDelay = config.joinRetryInterval;
@@ -159,7 +161,6 @@ export class SeedProtocol implements Engine {
   /** Stops every timer (the INIT retry); nothing more is sent or handled. */
   stop(): void {
     this.#state = "stopped";
-    for (const id of this.#timers) this.#env.clock.clearTimeout(id);
     this.#timers.clear();
     this.#cancelJoin = undefined;
   }
@@ -341,14 +342,8 @@ export class SeedProtocol implements Engine {
   // --- timers ---------------------------------------------------------------
 
   #after(ms: number, fn: () => void): () => void {
-    const clock = this.#env.clock;
-    const id = clock.setTimeout(() => {
-      this.#timers.delete(id);
+    return this.#timers.after(ms, () => {
       if (this.#state !== "stopped") fn();
-    }, Math.max(0, ms));
-    this.#timers.add(id);
-    return () => {
-      if (this.#timers.delete(id)) clock.clearTimeout(id);
-    };
+    });
   }
 }
