@@ -223,3 +223,30 @@ Deno.test("node: `await using` closes the node at the end of the scope", async (
   const again = await GossipNode.start({ port: Number(address.split(":")[1]) });
   await again.close();
 });
+
+Deno.test("node: a 10-peer UDP cluster declares dead a peer whose socket closed without leaving", async () => {
+  // Faster than LAN so the test is short: probe every 200 ms, suspicion 3 x 200 ms at least.
+  const fast = { probeInterval: 200, probeTimeout: 80, suspicionMult: 3, period: 50 };
+  const nodes = await startCluster(10, fast);
+  try {
+    await waitFor(() => fullMesh(nodes), { what: "full mesh of 10" });
+    const victim = nodes[9];
+    const others = nodes.slice(0, 9);
+    const dead = new Set<string>();
+    for (const n of others) {
+      n.addEventListener("dead", (e) => {
+        if (e.detail.address === victim.address) dead.add(n.address);
+      });
+    }
+    const t0 = performance.now();
+    await victim.close(); // no leave: the others must find out by probing
+    await waitFor(() => dead.size === 9, { what: "dead everywhere", timeout: 20_000 });
+    console.log(`  crash seen by all 9 after ${(performance.now() - t0).toFixed(0)} ms`);
+    for (const n of others) {
+      assert.equal(n.members().find((m) => m.address === victim.address)?.state, "dead");
+      assert.ok(!n.peers().includes(victim.address));
+    }
+  } finally {
+    await closeAll(nodes);
+  }
+});
