@@ -558,8 +558,9 @@ md.push(
     "epidemic mode still pays for relaying and repair bookkeeping that mesh mode does not (0.37 against 0.57 " +
     "of the ceiling). Between two nodes, mesh mode is the right choice.",
   "- Join: 99% of all pairs are known within about 0.4 s (N = 100) and 1.1 s (N = 200). Since the retransmit " +
-    "limit follows the current cluster size and gossip from a stranger starts its admission, all pairs are known " +
-    "at N = 100 in about 1.2 s, but at N = 200 the last few pairs still take up to 30 s. In one N = 200 run, 35 of 39,800 pairs were still missing 3 s after the start " +
+    "limit follows the current cluster size, gossip from a stranger starts its admission and every joiner makes " +
+    "three early push-pull exchanges (1, 3 and 7 probe intervals after joining); see the join column above. Before " +
+    "those changes the last pairs took 10-30 s. In one N = 200 run, 35 of 39,800 pairs were still missing 3 s after the start " +
     "(when gossip had died down), 28 after 10 s and 9 after 20 s: a node that missed every retransmission of " +
     "a member's ALIVE during the join storm learns of it only when that member happens to probe it, or at a " +
     "push-pull (30 s scaled to 120 s at N = 200). memberlist's join is bimodal for the same reason, but its " +

@@ -587,6 +587,18 @@ export class Protocol implements Engine {
       // Announce ourselves by gossip too (as memberlist does on join): with the
       // seed and the members we CONNed, several sources spread our ALIVE.
       this.#disseminate(this.#selfRecord(), this.self);
+      // Early anti-entropy: a few table exchanges with random members soon
+      // after joining, rather than only every pushPullInterval. Members that
+      // missed an ALIVE during a join storm learn it from the joiners' tables
+      // within seconds (the residue that bounded gossip leaves behind).
+      if (this.config.pushPullInterval > 0) {
+        for (const k of [1, 3, 7]) {
+          this.#after(k * this.config.probeInterval, () => {
+            const [peer] = this.membership.randomLive(this.#env.random, 1);
+            if (peer) this.#sendSync(peer, false);
+          });
+        }
+      }
       this.#env.emit({ type: "joined", seed: from, members: this.membership.liveCount });
     }
   }
