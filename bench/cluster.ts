@@ -105,7 +105,9 @@ Object.assign(out, {
 
 // --- idle load -----------------------------------------------------------------
 if (SCENARIOS.has("idle")) {
-  await sleep(2000); // 3 s after the join in all, as memberlist's harness settles
+  // Steady state: after each joiner's early push-pull exchanges (1, 3 and 7 s after it
+  // joined), so about 8 s after the join; memberlist's harness settles 3 s.
+  await sleep(7000);
   const sum = (f: (n: GossipNode) => number) => nodes.reduce((a, n) => a + f(n), 0);
   const pk0 = sum((n) => n.metrics().packetsSent), by0 = sum((n) => n.metrics().bytesSent);
   const c0 = cpuMicros(), w0 = performance.now();

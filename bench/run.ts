@@ -411,7 +411,7 @@ if (clusters.length > 0) {
     "bench/cluster.ts, one process per N: N GossipNodes on 127.0.0.1 (LAN profile, epidemic mode), all in one " +
       "Deno process. **join**: node 0 starts, then nodes 1..N-1 start with node 0 as their only seed; time from " +
       "the first joiner's start until every node lists all N-1 others. **memory**: RSS after a forced GC, per node, " +
-      "and (RSS - RSS before the nodes) per node. **idle**: datagrams and bytes sent per node per second over 5 s " +
+      "and (RSS - RSS before the nodes) per node. **idle**: datagrams and bytes sent per node per second over 5 s, starting about 8 s after the join, once every joiner has made its three early push-pull exchanges (memberlist's harness starts at 3 s) " +
       "(node.metrics()). **broadcast**: node 0 broadcasts 20 messages of 100 bytes, one per 100 ms; per message, " +
       "the time until all N-1 others delivered it (p50/p99 over the 20, as in the gossipsub harness); copies " +
       "received per delivery, retransmissions included. **stream**: node 0 broadcasts for 3 s with at most 32 " +
