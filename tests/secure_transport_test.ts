@@ -58,6 +58,14 @@ function listenAll(t: SecureTransport): Received[] {
   return got;
 }
 
+/** Two SecureTransports over a fake pair, sharing one key. */
+async function keyedPair(key: string = generateKey()) {
+  const [ra, rb] = fakePair();
+  const a = new SecureTransport(ra, { keyring: await Keyring.create([key]) });
+  const b = new SecureTransport(rb, { keyring: await Keyring.create([key]) });
+  return { ra, rb, a, b };
+}
+
 function dropLog(): {
   log: [SecureDropReason, string][];
   onDrop: (r: SecureDropReason, f: string) => void;
@@ -67,10 +75,7 @@ function dropLog(): {
 }
 
 Deno.test("SecureTransport with keys delivers sealed datagrams", async () => {
-  const [ra, rb] = fakePair();
-  const key = generateKey();
-  const a = new SecureTransport(ra, { keyring: await Keyring.create([key]) });
-  const b = new SecureTransport(rb, { keyring: await Keyring.create([key]) });
+  const { ra, rb, a, b } = await keyedPair();
   try {
     listenAll(a);
     const got = listenAll(b);
@@ -95,10 +100,7 @@ Deno.test("SecureTransport with keys delivers sealed datagrams", async () => {
 });
 
 Deno.test("SecureTransport preserves send and arrival order", async () => {
-  const [ra, rb] = fakePair();
-  const key = generateKey(16);
-  const a = new SecureTransport(ra, { keyring: await Keyring.create([key]) });
-  const b = new SecureTransport(rb, { keyring: await Keyring.create([key]) });
+  const { rb, a, b } = await keyedPair(generateKey(16));
   try {
     listenAll(a);
     const got = listenAll(b);
@@ -149,10 +151,7 @@ Deno.test("SecureTransport drops and counts what does not open", async () => {
 });
 
 Deno.test("SecureTransport rejects a tampered datagram and keeps delivering", async () => {
-  const [ra, rb] = fakePair();
-  const key = generateKey();
-  const a = new SecureTransport(ra, { keyring: await Keyring.create([key]) });
-  const b = new SecureTransport(rb, { keyring: await Keyring.create([key]) });
+  const { ra, rb, a, b } = await keyedPair();
   try {
     listenAll(a);
     const got = listenAll(b);
@@ -290,10 +289,7 @@ Deno.test("SecureTransport follows a key rotation", async () => {
 });
 
 Deno.test("close sends what is pending, then closes the inner transport", async () => {
-  const [ra, rb] = fakePair();
-  const key = generateKey();
-  const a = new SecureTransport(ra, { keyring: await Keyring.create([key]) });
-  const b = new SecureTransport(rb, { keyring: await Keyring.create([key]) });
+  const { ra, rb, a, b } = await keyedPair();
   try {
     listenAll(a);
     const got = listenAll(b);
@@ -316,10 +312,7 @@ Deno.test("close sends what is pending, then closes the inner transport", async 
 });
 
 Deno.test("close awaits pending opens and delivers nothing more", async () => {
-  const [ra, rb] = fakePair();
-  const key = generateKey();
-  const a = new SecureTransport(ra, { keyring: await Keyring.create([key]) });
-  const b = new SecureTransport(rb, { keyring: await Keyring.create([key]) });
+  const { rb, a, b } = await keyedPair();
   try {
     listenAll(a);
     const got = listenAll(b);
@@ -360,10 +353,7 @@ Deno.test("without keys or label SecureTransport passes datagrams through", asyn
 });
 
 Deno.test("a handler that replies is flushed too", async () => {
-  const [ra, rb] = fakePair();
-  const key = generateKey();
-  const a = new SecureTransport(ra, { keyring: await Keyring.create([key]) });
-  const b = new SecureTransport(rb, { keyring: await Keyring.create([key]) });
+  const { rb, a, b } = await keyedPair();
   try {
     const gotA = listenAll(a);
     b.listen((from, data) => b.send(from, bytes(0xd7, 1, 0x06, data[5], data[6])));
@@ -379,10 +369,7 @@ Deno.test("a handler that replies is flushed too", async () => {
 });
 
 Deno.test("a throwing handler is reported and later datagrams still arrive", async () => {
-  const [ra, rb] = fakePair();
-  const key = generateKey();
-  const a = new SecureTransport(ra, { keyring: await Keyring.create([key]) });
-  const b = new SecureTransport(rb, { keyring: await Keyring.create([key]) });
+  const { rb, a, b } = await keyedPair();
   const reported: unknown[] = [];
   const onError = (e: ErrorEvent) => {
     e.preventDefault();
