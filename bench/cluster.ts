@@ -10,7 +10,7 @@
  */
 
 import { GossipNode } from "../mod.ts";
-import type { ProfileName } from "../src/config.ts";
+import type { ProfileName } from "../src/core/config.ts";
 import { args, cpuMicros, gc, percentile, round, sleep, until } from "./common.ts";
 
 const opt = args(Deno.args);

@@ -10,8 +10,8 @@
 
 import { Buffer } from "node:buffer";
 import { Packr } from "msgpackr";
-import { decode, encode } from "../src/codec.ts";
-import type { Message } from "../src/message.ts";
+import { decode, encode } from "../src/wire/codec.ts";
+import type { Message } from "../src/wire/message.ts";
 import { makeSets } from "./codec_sets.ts";
 
 interface Codec {

@@ -11,7 +11,7 @@
  * - `mix`: all of the above together.
  */
 
-import type { MemberState, Message } from "../src/message.ts";
+import type { MemberState, Message } from "../src/wire/message.ts";
 
 function mulberry32(a: number): () => number {
   return function () {

@@ -8,7 +8,7 @@
  * AES-128/256-GCM, so the report gives the crypto's cost as a ratio.
  */
 
-import { generateKey, Keyring } from "../src/keyring.ts";
+import { generateKey, Keyring } from "../src/net/keyring.ts";
 
 const ring128 = await Keyring.create([generateKey(16)]);
 const ring256 = await Keyring.create([generateKey(32)]);

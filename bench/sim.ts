@@ -21,8 +21,8 @@
  */
 
 import { seededRandom } from "../src/clock.ts";
-import { profile } from "../src/config.ts";
-import { type Broadcast, Simulation } from "../src/simulator.ts";
+import { profile } from "../src/core/config.ts";
+import { type Broadcast, Simulation } from "../src/testing/simulation.ts";
 
 interface Args {
   json: boolean;

@@ -15,7 +15,7 @@
  */
 
 import { GossipNode } from "../mod.ts";
-import { encode } from "../src/codec.ts";
+import { encode } from "../src/wire/codec.ts";
 import { args, cpuMicros, round, sleep } from "./common.ts";
 
 const opt = args(Deno.args);

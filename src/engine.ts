@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Member } from "./membership.ts";
+import type { Member } from "./core/membership.ts";
 import type { DropReason, NodeMetrics } from "./metrics.ts";
 
 /**

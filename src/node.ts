@@ -7,16 +7,16 @@
 import { getLogger } from "@logtape/logtape";
 import { formatAddress, parseAddress } from "./address.ts";
 import { type Clock, type Random, systemClock, systemRandom } from "./clock.ts";
-import { profile, type ProfileName, type ProtocolConfig, validateConfig } from "./config.ts";
+import { profile, type ProfileName, type ProtocolConfig, validateConfig } from "./core/config.ts";
 import type { Engine } from "./engine.ts";
-import type { Member } from "./membership.ts";
+import type { Member } from "./core/membership.ts";
 import type { DropReason, NodeMetrics } from "./metrics.ts";
-import { Keyring } from "./keyring.ts";
-import { Protocol, type ProtocolEnv, type ProtocolEvent } from "./protocol.ts";
-import { SecureTransport } from "./secure_transport.ts";
-import { SeedProtocol } from "./seed_protocol.ts";
-import type { Transport } from "./transport.ts";
-import { UdpTransport } from "./udp_transport.ts";
+import { Keyring } from "./net/keyring.ts";
+import { Protocol, type ProtocolEnv, type ProtocolEvent } from "./core/protocol.ts";
+import { SecureTransport } from "./net/secure.ts";
+import { SeedProtocol } from "./seed/protocol.ts";
+import type { Transport } from "./net/transport.ts";
+import { UdpTransport } from "./net/udp.ts";
 
 const log = getLogger(["peer", "node"]);
 const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { generateKey, Keyring, parseKey, SEAL_OVERHEAD } from "../src/keyring.ts";
+import { generateKey, Keyring, parseKey, SEAL_OVERHEAD } from "../src/net/keyring.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const fixedKey = (size: number, fill: number): string => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { seededRandom, VirtualClock } from "../src/clock.ts";
 import { parseAddress } from "../src/address.ts";
-import { MemoryNetwork, type MemoryTransport } from "../src/memory_transport.ts";
+import { MemoryNetwork, type MemoryTransport } from "../src/testing/memory_network.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { generateKey, Keyring, SEAL_OVERHEAD } from "../src/keyring.ts";
-import { LABEL_MAGIC, type SecureDropReason, SecureTransport } from "../src/secure_transport.ts";
-import type { DatagramHandler, Transport } from "../src/transport.ts";
+import { generateKey, Keyring, SEAL_OVERHEAD } from "../src/net/keyring.ts";
+import { LABEL_MAGIC, type SecureDropReason, SecureTransport } from "../src/net/secure.ts";
+import type { DatagramHandler, Transport } from "../src/net/transport.ts";
 
 /** One end of an in-memory pair: `send` calls the other end's handler synchronously. */
 class FakeEnd implements Transport {

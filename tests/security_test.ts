@@ -22,10 +22,10 @@ import {
   UdpTransport,
   VirtualClock,
 } from "../mod.ts";
-import { nonceTime, ReplayGuard, timedNonce } from "../src/replay_guard.ts";
-import { RateLimiter } from "../src/rate_limit.ts";
-import { SecureTransport } from "../src/secure_transport.ts";
-import type { DatagramHandler } from "../src/transport.ts";
+import { nonceTime, ReplayGuard, timedNonce } from "../src/net/replay_guard.ts";
+import { RateLimiter } from "../src/core/rate_limit.ts";
+import { SecureTransport } from "../src/net/secure.ts";
+import type { DatagramHandler } from "../src/net/transport.ts";
 import { closeAll, fullMesh, startCluster, waitFor } from "./helpers.ts";
 
 const FAST: GossipNodeOptions = { profile: "local" };

@@ -1,12 +1,12 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
-import { CodecError, decode, encode, MAGIC } from "../src/codec.ts";
+import { CodecError, decode, encode, MAGIC } from "../src/wire/codec.ts";
 import {
   decodeSeed,
   detectWire,
   encodeSeed,
   isSeedFrame,
   type SeedMessage,
-} from "../src/seed_codec.ts";
+} from "../src/wire/seed.ts";
 
 /** Bytes of an ASCII string, one byte per character (the fixtures are ASCII). */
 function ascii(s: string): Uint8Array {

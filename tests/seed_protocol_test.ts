@@ -8,11 +8,11 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { VirtualClock } from "../src/clock.ts";
 import { seededRandom } from "../src/clock.ts";
-import { encode } from "../src/codec.ts";
-import { profile, type ProtocolConfig } from "../src/config.ts";
-import { MemoryNetwork, type MemoryTransport } from "../src/memory_transport.ts";
-import type { ProtocolEvent } from "../src/protocol.ts";
-import { SeedProtocol } from "../src/seed_protocol.ts";
+import { encode } from "../src/wire/codec.ts";
+import { profile, type ProtocolConfig } from "../src/core/config.ts";
+import { MemoryNetwork, type MemoryTransport } from "../src/testing/memory_network.ts";
+import type { ProtocolEvent } from "../src/core/protocol.ts";
+import { SeedProtocol } from "../src/seed/protocol.ts";
 
 // --- fixtures ---------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Simulation, type SimulationOptions } from "../src/simulator.ts";
+import { Simulation, type SimulationOptions } from "../src/testing/simulation.ts";
 
 /**
  * Push gossip with fanout f reaches all of N in about log_f(N) + ln(N)

@@ -6,8 +6,8 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { seededRandom, VirtualClock } from "../src/clock.ts";
-import { profile } from "../src/config.ts";
-import { Protocol, type ProtocolEvent } from "../src/protocol.ts";
+import { profile } from "../src/core/config.ts";
+import { Protocol, type ProtocolEvent } from "../src/core/protocol.ts";
 
 function ascii(s: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));

@@ -21,14 +21,14 @@
  * @module
  */
 
-import { Timers } from "./timers.ts";
-import { CodecError } from "./codec.ts";
-import type { ProtocolConfig } from "./config.ts";
-import type { Engine } from "./engine.ts";
-import type { Member } from "./membership.ts";
-import { type DropReason, emptyMetrics, type NodeMetrics } from "./metrics.ts";
-import { MAX_UDP_PAYLOAD, type ProtocolEnv } from "./protocol.ts";
-import { decodeSeed, detectWire, encodeSeed, type SeedMessage } from "./seed_codec.ts";
+import { Timers } from "../timers.ts";
+import { CodecError } from "../wire/codec.ts";
+import type { ProtocolConfig } from "../core/config.ts";
+import type { Engine } from "../engine.ts";
+import type { Member } from "../core/membership.ts";
+import { type DropReason, emptyMetrics, type NodeMetrics } from "../metrics.ts";
+import { MAX_UDP_PAYLOAD, type ProtocolEnv } from "../core/protocol.ts";
+import { decodeSeed, detectWire, encodeSeed, type SeedMessage } from "../wire/seed.ts";
 
 /** Bytes of a seed tag (`INIT`, `INFO`, `CONN`, `GOSP`). */
 const TAG_SIZE = 4;

@@ -18,8 +18,8 @@
  * @module
  */
 
-import type { MemberRecord, MemberState } from "./message.ts";
-import { type Random, randomInt } from "./clock.ts";
+import type { MemberRecord, MemberState } from "../wire/message.ts";
+import { type Random, randomInt } from "../clock.ts";
 
 const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
 

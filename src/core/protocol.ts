@@ -12,10 +12,10 @@
  * @module
  */
 
-import { Timers } from "./timers.ts";
+import { Timers } from "../timers.ts";
 import { Awareness } from "./awareness.ts";
-import { BroadcastQueue, retransmitLimit } from "./broadcast.ts";
-import { type Clock, type Random, shuffle } from "./clock.ts";
+import { BroadcastQueue, retransmitLimit } from "./queue.ts";
+import { type Clock, type Random, shuffle } from "../clock.ts";
 import {
   CodecError,
   decode,
@@ -25,16 +25,16 @@ import {
   RECORD_OVERHEAD,
   utf8Length,
   Writer,
-} from "./codec.ts";
+} from "../wire/codec.ts";
 import type { ProtocolConfig } from "./config.ts";
-import type { Engine } from "./engine.ts";
-import { FailureDetector } from "./failure.ts";
+import type { Engine } from "../engine.ts";
+import { FailureDetector } from "./probe.ts";
 import { MessageHistory } from "./history.ts";
 import { isLive, type Member, Membership } from "./membership.ts";
-import type { MemberRecord, MemberState, MessageRef, SingleMessage } from "./message.ts";
-import { type DropReason, emptyMetrics, type NodeMetrics } from "./metrics.ts";
+import type { MemberRecord, MemberState, MessageRef, SingleMessage } from "../wire/message.ts";
+import { type DropReason, emptyMetrics, type NodeMetrics } from "../metrics.ts";
 import { RateLimiter } from "./rate_limit.ts";
-import { detectWire } from "./seed_codec.ts";
+import { detectWire } from "../wire/seed.ts";
 import { SeenCache } from "./seen_cache.ts";
 import { Suspicion, suspicionBounds } from "./suspicion.ts";
 

@@ -14,9 +14,9 @@
  * @module
  */
 
-import { type Clock, type Random, systemClock, systemRandom } from "./clock.ts";
-import { parseAddress } from "./address.ts";
-import type { DatagramHandler, Transport } from "./transport.ts";
+import { type Clock, type Random, systemClock, systemRandom } from "../clock.ts";
+import { parseAddress } from "../address.ts";
+import type { DatagramHandler, Transport } from "../net/transport.ts";
 
 /**
  * How a {@link MemoryNetwork} treats datagrams; every field is optional.

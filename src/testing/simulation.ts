@@ -24,7 +24,7 @@
  * @module
  */
 
-import { type Random, seededRandom, VirtualClock } from "./clock.ts";
+import { type Random, seededRandom, VirtualClock } from "../clock.ts";
 import {
   encodeBody,
   HEADER_SIZE,
@@ -33,12 +33,12 @@ import {
   pack,
   RECORD_OVERHEAD,
   utf8Length,
-} from "./codec.ts";
-import { profile, type ProfileName, type ProtocolConfig } from "./config.ts";
-import type { AddressStats, MemoryTransport, NetworkStats } from "./memory_transport.ts";
-import { MemoryNetwork } from "./memory_transport.ts";
-import type { MemberRecord } from "./message.ts";
-import { GossipNode, type GossipNodeEventMap } from "./node.ts";
+} from "../wire/codec.ts";
+import { profile, type ProfileName, type ProtocolConfig } from "../core/config.ts";
+import type { AddressStats, MemoryTransport, NetworkStats } from "./memory_network.ts";
+import { MemoryNetwork } from "./memory_network.ts";
+import type { MemberRecord } from "../wire/message.ts";
+import { GossipNode, type GossipNodeEventMap } from "../node.ts";
 
 /**
  * How a {@link Simulation} is set up; every field is optional.

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatAddress, type HostPort, parseAddress } from "./address.ts";
+import { formatAddress, type HostPort, parseAddress } from "../address.ts";
 import type { DatagramHandler, Transport } from "./transport.ts";
 
 /** The largest UDP payload: the receive buffer's size. */

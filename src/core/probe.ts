@@ -8,11 +8,11 @@
  * @module
  */
 
-import { type Random, randomInt, shuffle } from "./clock.ts";
+import { type Random, randomInt, shuffle } from "../clock.ts";
 import type { Awareness } from "./awareness.ts";
-import { encodeBody } from "./codec.ts";
+import { encodeBody } from "../wire/codec.ts";
 import type { ProtocolConfig } from "./config.ts";
-import type { AckMessage, NackMessage, PingMessage, PingReqMessage } from "./message.ts";
+import type { AckMessage, NackMessage, PingMessage, PingReqMessage } from "../wire/message.ts";
 import type { Membership } from "./membership.ts";
 
 /** What the failure detector needs from the node that hosts it. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { MessageRef } from "./message.ts";
+import type { MessageRef } from "../wire/message.ts";
 
 interface Entry {
   ref: MessageRef;
