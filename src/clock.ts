@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { Random } from "./engine.ts";
+
 /** An opaque handle for a timer created by a {@link Clock}. */
 export type TimerId = unknown;
 
@@ -30,22 +32,6 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerId;
   /** Cancels a timer; unknown or fired ids are ignored. */
   clearTimeout(id: TimerId): void;
-}
-
-/**
- * A source of uniformly distributed numbers in `[0, 1)`.
- *
- * @example
- * ```ts
- * import { seededRandom } from "@gossip/peer";
- * const rng = seededRandom(42);
- * const x = rng.next();
- * console.assert(x >= 0 && x < 1);
- * ```
- */
-export interface Random {
-  /** The next number in `[0, 1)`. */
-  next(): number;
 }
 
 /**
@@ -106,22 +92,6 @@ export function seededRandom(seed: number): Random {
   };
   for (let i = 0; i < 16; i++) next();
   return { next };
-}
-
-/** Picks an integer in `[0, n)` from a {@link Random}. */
-export function randomInt(random: Random, n: number): number {
-  return Math.floor(random.next() * n);
-}
-
-/** Shuffles `items` in place (Fisher-Yates) and returns it. */
-export function shuffle<T>(random: Random, items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = randomInt(random, i + 1);
-    const tmp = items[i];
-    items[i] = items[j];
-    items[j] = tmp;
-  }
-  return items;
 }
 
 interface VirtualTimer {

@@ -50,3 +50,20 @@ export interface Engine {
   /** Counts a datagram dropped by a layer around the engine. */
   countDrop(reason: DropReason, from: string, detail: string): void;
 }
+
+/**
+ * A source of uniformly distributed numbers in `[0, 1)`: the engine's only
+ * randomness. Real nodes use `Math.random()`; tests and the simulator a
+ * seeded generator, so a run is exact and repeatable.
+ *
+ * @example
+ * ```ts
+ * import type { Random } from "@gossip/peer";
+ * let x = 0;
+ * const steps: Random = { next: () => (x = (x + 0.25) % 1) };
+ * ```
+ */
+export interface Random {
+  /** The next number in `[0, 1)`. */
+  next(): number;
+}

@@ -6,7 +6,8 @@
 
 import { getLogger } from "@logtape/logtape";
 import { formatAddress, parseAddress } from "./address.ts";
-import { type Clock, type Random, systemClock, systemRandom } from "./clock.ts";
+import { type Clock, systemClock, systemRandom } from "./clock.ts";
+import type { Random } from "./engine.ts";
 import { profile, type ProfileName, type ProtocolConfig, validateConfig } from "./core/config.ts";
 import type { Engine } from "./engine.ts";
 import type { Member } from "./core/membership.ts";

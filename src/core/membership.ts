@@ -19,7 +19,8 @@
  */
 
 import type { MemberRecord, MemberState } from "../wire/message.ts";
-import { type Random, randomInt } from "../clock.ts";
+import type { Random } from "../engine.ts";
+import { randomInt } from "./_random.ts";
 
 const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
 

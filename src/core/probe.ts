@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type Random, randomInt, shuffle } from "../clock.ts";
+import type { Random } from "../engine.ts";
+import { randomInt, shuffle } from "./_random.ts";
 import type { Awareness } from "./awareness.ts";
 import { encodeBody } from "../wire/codec.ts";
 import type { ProtocolConfig } from "./config.ts";

@@ -15,7 +15,9 @@
 import { Timers } from "../timers.ts";
 import { Awareness } from "./awareness.ts";
 import { BroadcastQueue, retransmitLimit } from "./queue.ts";
-import { type Clock, type Random, shuffle } from "../clock.ts";
+import type { Clock } from "../clock.ts";
+import type { Random } from "../engine.ts";
+import { shuffle } from "./_random.ts";
 import {
   CodecError,
   decode,

@@ -14,7 +14,8 @@
  * @module
  */
 
-import { type Clock, type Random, systemClock, systemRandom } from "../clock.ts";
+import { type Clock, systemClock, systemRandom } from "../clock.ts";
+import type { Random } from "../engine.ts";
 import { parseAddress } from "../address.ts";
 import type { DatagramHandler, Transport } from "../net/transport.ts";
 

@@ -24,7 +24,8 @@
  * @module
  */
 
-import { type Random, seededRandom, VirtualClock } from "../clock.ts";
+import { seededRandom, VirtualClock } from "../clock.ts";
+import type { Random } from "../engine.ts";
 import {
   encodeBody,
   HEADER_SIZE,
