@@ -269,6 +269,11 @@ Deno.test("cli: parseCli throws a one-line UsageError for bad command lines", ()
     [["--wire", "json"], /--wire must be one of native, seed/],
     [["--key", "not base64!"], /not valid base64/],
     [["--key", "c2hvcnQ="], /got 5/],
+    [
+      ["--key", "AAECAwQFBgcICQoLDA0ODw==", "--key", "c2hvcnQ="],
+      /^--key \(number 2\): key must be base64 of 16, 24 or 32 bytes \(got 5\)$/,
+    ],
+    [["--key", "AAECAwQFBgcICQoLDA0ODx=="], /^--key \(number 1\): .*not canonical base64/],
     [["--label", "x".repeat(256)], /--label must be at most 255 bytes/],
     [["--host", ""], /--host/],
     [["keygen", "--json"], /keygen takes no options/],
@@ -471,7 +476,7 @@ Deno.test("cli: --key, --key-file and PEER_KEY reach the node: one key talks, an
     const badErr = new TextDecoder().decode(bad.stderr);
     assert.equal(bad.code, 1, badErr);
     assert.deepEqual(ownLines(badErr), [
-      "peer: PEER_KEY (key number 1): a key must be base64 of 16, 24 or 32 bytes (got 5)",
+      "peer: PEER_KEY (key number 1): key must be base64 of 16, 24 or 32 bytes (got 5)",
     ]);
   } finally {
     await Deno.remove(keyFile);

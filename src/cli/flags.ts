@@ -12,7 +12,7 @@
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { parseAddress } from "../address.ts";
-import { keyProblem } from "./keys.ts";
+import { parseKey } from "../net/keyring.ts";
 
 /**
  * The usage text `--help` prints (and usage errors print after their message).
@@ -265,8 +265,11 @@ export function parseCli(args: string[]): CliOptions {
   if (values.mode !== undefined) options.mode = choice("--mode", values.mode, MODES);
   if (values.wire !== undefined) options.wire = choice("--wire", values.wire, WIRES);
   for (const [i, key] of (values.key ?? []).entries()) {
-    const problem = keyProblem(key);
-    if (problem) throw new UsageError(`--key (number ${i + 1}): ${problem}`);
+    try {
+      parseKey(key);
+    } catch (e) {
+      throw new UsageError(`--key (number ${i + 1}): ${messageOf(e)}`);
+    }
     options.keys.push(key);
   }
   if (values["key-file"] !== undefined) {

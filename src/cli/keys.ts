@@ -1,11 +1,13 @@
 /**
  * Keys on the `peer` command line: `peer keygen`, and the keys a node starts
- * with, from `--key`, `--key-file` or `PEER_KEY`. No message ever repeats a
- * key.
+ * with, from `--key`, `--key-file` or `PEER_KEY`. Keys are parsed by the
+ * keyring's `parseKey`, so the command line accepts exactly what the node does,
+ * and no message ever repeats a key.
  *
  * @module
  */
 
+import { generateKey, parseKey } from "../net/keyring.ts";
 import { oneLine, RuntimeError } from "./errors.ts";
 import type { CliOptions } from "./flags.ts";
 import type { Io } from "./io.ts";
@@ -24,7 +26,7 @@ import type { Io } from "./io.ts";
  * ```
  */
 export function keygen(io: Io): number {
-  io.stdout(toBase64(crypto.getRandomValues(new Uint8Array(32))));
+  io.stdout(generateKey());
   return 0;
 }
 
@@ -89,25 +91,9 @@ async function readKeyFile(path: string): Promise<string[]> {
 
 /** Throws a {@link RuntimeError} saying where `key` came from and what is wrong with it. */
 function checkKey(key: string, where: string): void {
-  const problem = keyProblem(key);
-  if (problem) throw new RuntimeError(`${where}: ${problem}`);
-}
-
-const KEY_SIZES: readonly number[] = [16, 24, 32];
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Why `text` is not a key (base64 of 16, 24 or 32 bytes), or undefined. Never repeats it. */
-export function keyProblem(text: string): string | undefined {
-  if (!BASE64.test(text)) return "a key must be base64 of 16, 24 or 32 bytes (not valid base64)";
-  const length = atob(text).length;
-  if (!KEY_SIZES.includes(length)) {
-    return `a key must be base64 of 16, 24 or 32 bytes (got ${length})`;
+  try {
+    parseKey(key);
+  } catch (e) {
+    throw new RuntimeError(`${where}: ${oneLine(e)}`);
   }
-  return undefined;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
 }
