@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import { main, parseCli, USAGE, UsageError } from "../cli.ts";
+import { profile, type ProfileName } from "../mod.ts";
+import { nodeOptions, startNode } from "../src/cli/run.ts";
 import { waitFor } from "./helpers.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).href;
@@ -293,6 +295,21 @@ Deno.test("cli: parseCli throws a one-line UsageError for bad command lines", ()
     () => parseCli(["--key", "c2VjcmV0c2VjcmV0"]),
     (e: Error) => !e.message.includes("c2VjcmV0"),
   );
+});
+
+Deno.test("cli: --period paces --message only; the protocol's rounds follow --profile", async () => {
+  const profiles: [string[], ProfileName][] = [
+    [[], "lan"],
+    [["--profile", "local"], "local"],
+    [["--profile", "wan"], "wan"],
+  ];
+  for (const [args, name] of profiles) {
+    const options = parseCli(["--period", "5", ...args]);
+    assert.equal(options.period, 5);
+    assert.equal("period" in nodeOptions(options, []), false, name);
+    await using node = await startNode(options, []);
+    assert.equal(node.config.period, profile(name).period, name);
+  }
 });
 
 Deno.test("cli: main() in process: version, usage error, key file error, run until aborted", async () => {

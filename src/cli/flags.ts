@@ -36,8 +36,8 @@ Options:
   --port N               UDP port to bind, 1-65535, or 0 for any free one (default 0)
   --host ADDR            address to bind (default 127.0.0.1)
   --connect HOST:PORT    peer to join through; repeatable; IPv6 as [::1]:8080
-  --period S             seconds between broadcasts of --message and between gossip
-                         rounds; > 0, decimals allowed (default 1)
+  --period S             seconds between broadcasts of --message; > 0, decimals allowed
+                         (default 1); gossip rounds follow --profile
   --message TEXT         what to broadcast every period (default "Hello!"; "" for nothing)
   --profile NAME         protocol settings: local, lan or wan (default lan)
   --mode MODE            epidemic (gossip to a few per round) or mesh (send to every
@@ -105,7 +105,10 @@ export interface CliOptions {
   hostname: string;
   /** `--port`: 0 to 65535; 0 (default) binds any free port. */
   port: number;
-  /** `--period` in seconds (default 1). */
+  /**
+   * `--period` in seconds (default 1): how often `--message` is broadcast.
+   * The protocol's gossip rounds follow the profile, not this.
+   */
   period: number;
   /** `--connect`, in order. */
   seeds: string[];

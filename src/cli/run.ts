@@ -53,7 +53,9 @@ export async function runNode(options: CliOptions, io: Io): Promise<number> {
 }
 
 /**
- * The {@link GossipNodeOptions} a command line starts a node with.
+ * The {@link GossipNodeOptions} a command line starts a node with. `--period`
+ * is not among them: it is the cadence of `--message` only, and the
+ * protocol's rounds follow the profile.
  *
  * @param options The parsed command line.
  * @param keys The keys from {@link resolveKeys}; empty for none.
@@ -63,9 +65,9 @@ export async function runNode(options: CliOptions, io: Io): Promise<number> {
  * import assert from "node:assert/strict";
  * import { parseCli } from "@gossip/peer/cli";
  * import { nodeOptions } from "./run.ts";
- * const start = nodeOptions(parseCli(["--port", "8080", "--profile", "local"]), []);
- * assert.equal(start.port, 8080);
+ * const start = nodeOptions(parseCli(["--period", "5", "--profile", "local"]), []);
  * assert.equal(start.profile, "local");
+ * assert.equal("period" in start, false);
  * ```
  */
 export function nodeOptions(options: CliOptions, keys: string[]): GossipNodeOptions {
@@ -73,7 +75,6 @@ export function nodeOptions(options: CliOptions, keys: string[]): GossipNodeOpti
     hostname: options.hostname,
     port: options.port,
     seeds: options.seeds,
-    period: options.period * 1000,
   };
   if (options.profile) start.profile = options.profile;
   if (options.mode) start.mode = options.mode;
