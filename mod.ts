@@ -6,45 +6,59 @@
  * Lifeguard's refinements, and spreads messages by epidemic gossip (GOSP),
  * or to every peer in `"mesh"` mode.
  *
+ * This entry point holds the node, its options, events, members, metrics and
+ * profiles, the native wire codec and the keyring. The in-memory network and
+ * the simulator, for testing applications against many nodes without
+ * sockets, are in `@gossip/peer/testing`; the command line is
+ * `@gossip/peer/cli`.
+ *
  * @example Start two peers and broadcast
- * ```ts ignore
+ * ```ts
  * import { GossipNode } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  *
  * await using a = await GossipNode.start({ port: 0 });
  * await using b = await GossipNode.start({ port: 0, seeds: [a.address] });
- * a.addEventListener("message", (e) => {
- *   console.log(e.detail.from, new TextDecoder().decode(e.detail.payload));
- * });
+ * const heard = new Promise<string>((resolve) =>
+ *   a.addEventListener("message", (e) => resolve(new TextDecoder().decode(e.detail.payload)))
+ * );
+ * await new Promise((resolve) => b.addEventListener("joined", resolve));
  * b.broadcast("hello");
+ * assert.equal(await heard, "hello");
  * ```
  *
  * @module
  */
 
-export * from "./src/node.ts";
-export * from "./src/wire/codec.ts";
-export * from "./src/wire/message.ts";
-export * from "./src/wire/seed.ts";
-export * from "./src/address.ts";
-export * from "./src/clock.ts";
-export * from "./src/core/config.ts";
-export * from "./src/metrics.ts";
-export * from "./src/core/membership.ts";
-export * from "./src/core/protocol.ts";
-export * from "./src/core/queue.ts";
-export * from "./src/core/seen_cache.ts";
-export * from "./src/core/suspicion.ts";
-export * from "./src/core/awareness.ts";
-export * from "./src/core/probe.ts";
-export * from "./src/net/transport.ts";
-export * from "./src/net/udp.ts";
-export * from "./src/testing/memory_network.ts";
-export * from "./src/engine.ts";
-export * from "./src/seed/protocol.ts";
-export * from "./src/net/keyring.ts";
-export * from "./src/net/secure.ts";
-export * from "./src/core/history.ts";
-export * from "./src/net/replay_guard.ts";
-export * from "./src/core/rate_limit.ts";
-export * from "./src/testing/simulation.ts";
-export * from "./src/timers.ts";
+export { GossipNode, type GossipNodeOptions } from "./src/node.ts";
+export type { GossipNodeEventMap, MessageDetail } from "./src/events.ts";
+export type { Member, Random } from "./src/engine.ts";
+export type { DropReason, NodeMetrics } from "./src/metrics.ts";
+export type { ProfileName, ProtocolConfig } from "./src/core/config.ts";
+export type { Clock } from "./src/clock.ts";
+export type { Transport } from "./src/net/transport.ts";
+export { generateKey, Keyring } from "./src/net/keyring.ts";
+export { CodecError, decode, encode } from "./src/wire/codec.ts";
+export type {
+  AckMessage,
+  AliveMessage,
+  BatchMessage,
+  ConnMessage,
+  DeadMessage,
+  GospMessage,
+  IHaveMessage,
+  InfoMessage,
+  InitMessage,
+  IWantMessage,
+  LeaveMessage,
+  MemberRecord,
+  MemberState,
+  Message,
+  MessageRef,
+  NackMessage,
+  PingMessage,
+  PingReqMessage,
+  SingleMessage,
+  SuspectMessage,
+  SyncMessage,
+} from "./src/wire/message.ts";

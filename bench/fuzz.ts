@@ -14,15 +14,9 @@
  * @module
  */
 
-import {
-  type DatagramHandler,
-  encode,
-  generateKey,
-  GossipNode,
-  type Message,
-  type Transport,
-  UdpTransport,
-} from "../mod.ts";
+import type { DatagramHandler } from "../src/net/transport.ts";
+import { encode, generateKey, GossipNode, type Message, type Transport } from "../mod.ts";
+import { UdpTransport } from "../src/net/udp.ts";
 
 /** What a fuzz run did. */
 export interface FuzzResult {

@@ -1,55 +1,23 @@
 /**
- * What a {@link GossipNode} drives: a protocol state machine fed datagrams and
- * timer callbacks. {@link Protocol} speaks the native wire format;
- * `SeedProtocol` speaks the original plain-text one.
+ * The contract between a {@link GossipNode} and the protocol engine it drives.
+ *
+ * An engine is a sans-IO state machine: it is fed datagrams
+ * ({@link Engine.receive}) and the timers it asked for ({@link Engine.fire}),
+ * and everything it needs from the world comes in through its
+ * {@link EngineEnv}: the time, randomness, sending, scheduling and reporting
+ * events. Timers are data: a named value the engine hands to
+ * {@link EngineEnv.schedule} and gets back in {@link Engine.fire}, so a host
+ * (or a test) can see what is scheduled and fire it when it chooses.
+ *
+ * Two engines implement it: the native one (src/core/) and the one that
+ * speaks the original plain-text format (src/seed/).
  *
  * @module
  */
 
-import type { Member } from "./core/membership.ts";
-import type { DropReason, NodeMetrics } from "./metrics.ts";
-
-/**
- * The protocol engine interface shared by the native and seed wire formats.
- *
- * @example
- * ```ts
- * import { type Engine, profile, Protocol, seededRandom, VirtualClock } from "@gossip/peer";
- * const engine: Engine = new Protocol({
- *   self: "10.0.0.1:1",
- *   clock: new VirtualClock(),
- *   random: seededRandom(1),
- *   send: () => {},
- *   emit: () => {},
- * }, profile("lan"));
- * ```
- */
-export interface Engine {
-  /** This node's address. */
-  readonly self: string;
-  /** This node's incarnation (always 0 where the wire format has none). */
-  readonly incarnation: number;
-  /** Whether a seed has let this node in (true without seeds). */
-  readonly joined: boolean;
-  /** Starts timers and the join. */
-  start(): void;
-  /** Stops every timer; nothing more is sent or handled. */
-  stop(): void;
-  /** Announces a graceful leave, where the wire format can say so. */
-  leave(): void;
-  /** Handles one datagram; never throws for bad input. */
-  receive(from: string, data: Uint8Array): void;
-  /** Broadcasts a payload; returns its id. */
-  broadcast(payload: Uint8Array): number;
-  /** Live peers, self excluded. */
-  peers(): string[];
-  /** All known members, self first. */
-  members(): Member[];
-  /** Counters. */
-  metrics(): NodeMetrics;
-  /** Counts a datagram dropped by a layer around the engine. */
-  countDrop(reason: DropReason, from: string, detail: string): void;
-}
+import type { GossipNodeEventMap } from "./events.ts";
+import type { EngineMetrics } from "./metrics.ts";
+import type { MemberState } from "./wire/message.ts";
 
 /**
  * A source of uniformly distributed numbers in `[0, 1)`: the engine's only
@@ -59,11 +27,90 @@ export interface Engine {
  * @example
  * ```ts
  * import type { Random } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * let x = 0;
  * const steps: Random = { next: () => (x = (x + 0.25) % 1) };
+ * assert.equal(steps.next(), 0.25);
  * ```
  */
 export interface Random {
   /** The next number in `[0, 1)`. */
   next(): number;
+}
+
+/**
+ * A member as the local node sees it.
+ *
+ * @example
+ * ```ts
+ * import type { Member } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: Member = { address: "127.0.0.1:8080", state: "alive", incarnation: 0, since: 0 };
+ * assert.equal(m.state, "alive");
+ * ```
+ */
+export interface Member {
+  /** The member's address, `host:port`. */
+  address: string;
+  /** What this node believes about it. */
+  state: MemberState;
+  /** Its incarnation number; only the member itself raises it (to refute a suspicion). */
+  incarnation: number;
+  /** Clock time (ms) of its last state change here. */
+  since: number;
+}
+
+/** A timer an engine asked for: a named value, handed back to {@link Engine.fire}. */
+export interface Timer {
+  /** What the timer is for, e.g. `"probe"` or `"suspicion"`. */
+  readonly name: string;
+}
+
+/** What a host gives an engine: the only way an engine reaches the world. */
+export interface EngineEnv<T extends Timer = Timer> {
+  /** This node's address, as the others know it. */
+  readonly self: string;
+  /** Milliseconds since some fixed origin; never goes backwards. */
+  now(): number;
+  /** Randomness for every choice the protocol makes. */
+  readonly random: Random;
+  /** An unpredictable 32-bit number (join cookies); WebCrypto on real nodes. */
+  unpredictable(): number;
+  /** Sends one datagram; never throws. */
+  send(to: string, data: Uint8Array): void;
+  /**
+   * Fires `timer` (through {@link Engine.fire}) after `delay` ms. Timers are
+   * never cancelled: a stale one is recognised and ignored when it fires.
+   */
+  schedule(timer: T, delay: number): void;
+  /** Reports an event to the application. */
+  emit<K extends keyof GossipNodeEventMap>(type: K, detail: GossipNodeEventMap[K]): void;
+}
+
+/** The protocol engine a node drives; see the module documentation. */
+export interface Engine {
+  /** This node's address. */
+  readonly self: string;
+  /** This node's incarnation (0 where the wire format has none). */
+  readonly incarnation: number;
+  /** Whether a seed has let this node in (true without seeds). */
+  readonly joined: boolean;
+  /** Schedules the first timers and starts the join. */
+  start(): void;
+  /** Stops: nothing more is sent or handled, and pending timers are ignored. */
+  stop(): void;
+  /** Announces a graceful leave, where the wire format can say so. */
+  leave(): void;
+  /** Handles one datagram; never throws for bad input (it is dropped and counted). */
+  receive(from: string, data: Uint8Array): void;
+  /** Handles a timer the engine scheduled; stale ones are ignored. */
+  fire(timer: Timer): void;
+  /** Broadcasts a payload to every live member; returns its id. */
+  broadcast(payload: Uint8Array): number;
+  /** Addresses of live members, self excluded. */
+  peers(): string[];
+  /** Every known member, self first. */
+  members(): Member[];
+  /** The engine's counters (traffic and transport drops are the host's). */
+  metrics(): EngineMetrics;
 }

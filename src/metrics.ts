@@ -1,5 +1,7 @@
 /**
- * Counters a node keeps about its own traffic and protocol activity.
+ * Counters a node keeps about its traffic and protocol activity. The engine
+ * counts what the protocol does, the node counts datagrams and bytes on the
+ * wire and what its transport drops, and {@link GossipNode.metrics} sums them.
  *
  * @module
  */
@@ -16,6 +18,14 @@
  * - `rate`: over a per-source rate limit.
  * - `replay`: a sealed datagram seen before or too old.
  * - `closed`: arrived while the node was shutting down.
+ *
+ * @example
+ * ```ts
+ * import type { DropReason } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const reason: DropReason = "replay";
+ * assert.equal(reason, "replay");
+ * ```
  */
 export type DropReason =
   | "malformed"
@@ -29,21 +39,38 @@ export type DropReason =
   | "replay"
   | "closed";
 
+/** Every {@link DropReason}, in the order they are listed. */
+export const DROP_REASONS: readonly DropReason[] = [
+  "malformed",
+  "seed-wire",
+  "oversized",
+  "misdirected",
+  "decrypt",
+  "label",
+  "unknown-sender",
+  "rate",
+  "replay",
+  "closed",
+];
+
 /**
  * A snapshot of a node's counters.
  *
  * @example
  * ```ts
- * import type { NodeMetrics } from "@gossip/peer";
- * const show = (m: NodeMetrics) => `${m.packetsSent} sent, ${m.dropped.malformed} malformed`;
+ * import { GossipNode, type NodeMetrics } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * await using node = await GossipNode.start({ port: 0 });
+ * const m: NodeMetrics = node.metrics();
+ * assert.equal(m.dropped.malformed, 0);
  * ```
  */
 export interface NodeMetrics {
-  /** Datagrams sent. */
+  /** Datagrams sent (as they went on the wire, after any sealing). */
   packetsSent: number;
-  /** Bytes sent (after any encryption). */
+  /** Bytes sent on the wire. */
   bytesSent: number;
-  /** Datagrams received. */
+  /** Datagrams received, before any check. */
   packetsReceived: number;
   /** Bytes received. */
   bytesReceived: number;
@@ -67,21 +94,25 @@ export interface NodeMetrics {
   dropped: Record<DropReason, number>;
 }
 
-/**
- * A fresh set of zeroed counters.
- *
- * @example
- * ```ts
- * import { emptyMetrics } from "@gossip/peer";
- * console.assert(emptyMetrics().dropped.malformed === 0);
- * ```
- */
-export function emptyMetrics(): NodeMetrics {
+/** The datagram and byte counters, which the node keeps on the wire. */
+export type TrafficMetrics = Pick<
+  NodeMetrics,
+  "packetsSent" | "bytesSent" | "packetsReceived" | "bytesReceived"
+>;
+
+/** What an engine counts: everything but the wire traffic. */
+export type EngineMetrics = Omit<NodeMetrics, keyof TrafficMetrics>;
+
+/** A fresh set of zeroed drop counters. */
+export function emptyDrops(): Record<DropReason, number> {
+  const dropped = {} as Record<DropReason, number>;
+  for (const reason of DROP_REASONS) dropped[reason] = 0;
+  return dropped;
+}
+
+/** Fresh zeroed engine counters. */
+export function emptyEngineMetrics(): EngineMetrics {
   return {
-    packetsSent: 0,
-    bytesSent: 0,
-    packetsReceived: 0,
-    bytesReceived: 0,
     broadcasts: 0,
     delivered: 0,
     duplicates: 0,
@@ -90,17 +121,6 @@ export function emptyMetrics(): NodeMetrics {
     refutations: 0,
     membersRefused: 0,
     health: 0,
-    dropped: {
-      malformed: 0,
-      "seed-wire": 0,
-      oversized: 0,
-      misdirected: 0,
-      decrypt: 0,
-      label: 0,
-      "unknown-sender": 0,
-      rate: 0,
-      replay: 0,
-      closed: 0,
-    },
+    dropped: emptyDrops(),
   };
 }

@@ -1,5 +1,7 @@
 /**
- * {@link GossipNode}: a peer on a transport, with events.
+ * {@link GossipNode}: a peer. It binds a transport, a clock and a protocol
+ * engine together: datagrams from the transport and due timers go into the
+ * engine, and what the engine sends, schedules and reports comes out here.
  *
  * @module
  */
@@ -7,17 +9,25 @@
 import { getLogger } from "@logtape/logtape";
 import { formatAddress, parseAddress } from "./address.ts";
 import { type Clock, systemClock, systemRandom } from "./clock.ts";
-import type { Random } from "./engine.ts";
 import { profile, type ProfileName, type ProtocolConfig, validateConfig } from "./core/config.ts";
-import type { Engine } from "./engine.ts";
-import type { Member } from "./core/membership.ts";
-import type { DropReason, NodeMetrics } from "./metrics.ts";
+import { Protocol } from "./core/protocol.ts";
+import type { Engine, EngineEnv, Member, Random } from "./engine.ts";
+import type { GossipNodeEventMap } from "./events.ts";
+import { GuardedListeners } from "./listeners.ts";
+import {
+  DROP_REASONS,
+  type DropReason,
+  emptyDrops,
+  type NodeMetrics,
+  type TrafficMetrics,
+} from "./metrics.ts";
 import { Keyring } from "./net/keyring.ts";
-import { Protocol, type ProtocolEnv, type ProtocolEvent } from "./core/protocol.ts";
 import { SecureTransport } from "./net/secure.ts";
-import { SeedProtocol } from "./seed/protocol.ts";
 import type { Transport } from "./net/transport.ts";
 import { UdpTransport } from "./net/udp.ts";
+import { SeedProtocol } from "./seed/protocol.ts";
+import { HostTimers } from "./timers.ts";
+import { detectWire, type WireFormat } from "./wire/detect.ts";
 
 const log = getLogger(["peer", "node"]);
 const encoder = new TextEncoder();
@@ -29,12 +39,15 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import type { GossipNodeOptions } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * const options: GossipNodeOptions = {
  *   hostname: "127.0.0.1",
  *   port: 0,
  *   seeds: ["127.0.0.1:8080"],
- *   period: 1000,
+ *   profile: "wan",
+ *   fanout: 4,
  * };
+ * assert.equal(options.seeds?.length, 1);
  * ```
  */
 export interface GossipNodeOptions extends Partial<ProtocolConfig> {
@@ -51,11 +64,17 @@ export interface GossipNodeOptions extends Partial<ProtocolConfig> {
    * (for example when binding `0.0.0.0`; then the default is `127.0.0.1`).
    */
   advertise?: string;
-  /** Use this transport instead of binding a UDP socket (tests, simulator). */
+  /**
+   * Use this transport instead of binding a UDP socket (for example one from
+   * `MemoryNetwork` in `@gossip/peer/testing`).
+   */
   transport?: Transport;
-  /** Clock to use, default the real one. */
+  /** Clock for time and timers, default the real one (tests pass a virtual one). */
   clock?: Clock;
-  /** Random source to use, default `Math.random`. */
+  /**
+   * Random source, default `Math.random`. A seeded one (tests, simulations)
+   * also makes the join cookies reproducible.
+   */
   random?: Random;
   /**
    * Wire format: `"native"` (default) or `"seed"`, the original plain-text
@@ -73,105 +92,86 @@ export interface GossipNodeOptions extends Partial<ProtocolConfig> {
 }
 
 /**
- * A message delivered to the application.
- *
- * @example
- * ```ts
- * import type { MessageDetail } from "@gossip/peer";
- * const show = (m: MessageDetail) => `${m.from}: ${new TextDecoder().decode(m.payload)}`;
- * ```
- */
-export interface MessageDetail {
-  /** The node that broadcast it. */
-  from: string;
-  /** The peer this copy came from (equals `from` when not relayed). */
-  via: string;
-  /** The origin's id for it; `(from, id)` is unique. */
-  id: number;
-  /** Relays between the origin and this node. */
-  hops: number;
-  /** The bytes broadcast. */
-  payload: Uint8Array;
-}
-
-/**
- * The detail of each event a {@link GossipNode} dispatches (as `CustomEvent`).
- *
- * @example
- * ```ts
- * import type { GossipNodeEventMap } from "@gossip/peer";
- * type JoinDetail = GossipNodeEventMap["join"]; // { address, incarnation }
- * ```
- */
-export interface GossipNodeEventMap {
-  /** A member joined (or rejoined). */
-  join: { address: string; incarnation: number };
-  /** The node got its INFO answer from a seed. */
-  joined: { seed: string; members: number };
-  /** A member is suspected of having failed. */
-  suspect: { address: string; incarnation: number; from: string };
-  /** A suspected member proved alive (it refuted, or recovered). */
-  alive: { address: string; incarnation: number };
-  /** A member was declared dead. */
-  dead: { address: string; incarnation: number; from: string };
-  /** A member left gracefully. */
-  leave: { address: string; incarnation: number };
-  /** An application message arrived (once per message). */
-  message: MessageDetail;
-  /** A datagram was dropped. */
-  drop: { reason: DropReason; from: string; detail: string };
-}
-
-/**
- * A listener for one {@link GossipNode} event type.
- *
- * @example
- * ```ts
- * import type { GossipNodeListener } from "@gossip/peer";
- * const onJoin: GossipNodeListener<"join"> = (e) => console.log(e.detail.address);
- * ```
- */
-export type GossipNodeListener<K extends keyof GossipNodeEventMap> = (
-  this: GossipNode,
-  event: CustomEvent<GossipNodeEventMap[K]>,
-) => void;
-
-/**
  * A gossip peer. Start one with {@link GossipNode.start}; it binds a UDP
  * socket (or uses the given transport), joins through `seeds`, keeps the
- * member table with failure detection, and delivers broadcasts.
+ * member table with failure detection, and delivers broadcasts as `message`
+ * events. A listener that throws is logged and does not stop the node.
  *
  * @example Two nodes on loopback
- * ```ts ignore
+ * ```ts
  * import { GossipNode } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * await using a = await GossipNode.start({ port: 0 });
  * await using b = await GossipNode.start({ port: 0, seeds: [a.address] });
- * a.addEventListener("message", (e) => console.log(e.detail.from, e.detail.payload));
- * b.addEventListener("join", (e) => console.log("joined:", e.detail.address));
+ * const joined = new Promise((resolve) => b.addEventListener("joined", resolve));
+ * const heard = new Promise<string>((resolve) =>
+ *   a.addEventListener("message", (e) => resolve(new TextDecoder().decode(e.detail.payload)))
+ * );
+ * await joined;
  * b.broadcast("hello");
+ * assert.equal(await heard, "hello");
+ * assert.deepEqual(a.peers(), [b.address]);
  * ```
  */
 export class GossipNode extends EventTarget {
   /** The effective protocol settings. */
   readonly config: Readonly<ProtocolConfig>;
-  #protocol: Engine;
+  #engine: Engine;
+  #wire: WireFormat;
   #transport: Transport;
-  #closed: Promise<void> | undefined;
-  #listened = new Set<string>();
   #keyring: Keyring | undefined;
+  #timers: HostTimers;
+  #traffic: TrafficMetrics;
+  /** Drops counted here, before the engine: transport and format detection. */
+  #dropped = emptyDrops();
   #warnedSeed = new Set<string>();
+  #listeners: GuardedListeners;
+  #closed: Promise<void> | undefined;
 
   private constructor(
-    transport: Transport,
-    config: ProtocolConfig,
-    keyring: Keyring | undefined,
-    makeProtocol: (emit: (event: ProtocolEvent) => void) => Engine,
+    init: {
+      config: ProtocolConfig;
+      wire: WireFormat;
+      seeds: string[];
+      self: string;
+      transport: Transport;
+      keyring: Keyring | undefined;
+      clock: Clock;
+      random: Random | undefined;
+      traffic: TrafficMetrics;
+    },
   ) {
     super();
-    this.#transport = transport;
-    this.#keyring = keyring;
+    this.#listeners = new GuardedListeners(
+      this,
+      (type, error) =>
+        log.error("a listener for {type} events threw (the node goes on): {error}", {
+          type,
+          error: error instanceof Error ? error.stack ?? error.message : String(error),
+        }),
+    );
+    const { config, wire, seeds, self, transport, clock, random } = init;
     this.config = config;
-    this.#protocol = makeProtocol((event) => this.#emit(event));
+    this.#wire = wire;
+    this.#transport = transport;
+    this.#keyring = init.keyring;
+    this.#traffic = init.traffic;
+    this.#timers = new HostTimers(clock);
+    const env: EngineEnv = {
+      self,
+      now: () => clock.now(),
+      random: random ?? systemRandom,
+      // An injected random source means a test or a simulation: keep it exact.
+      unpredictable: random
+        ? () => Math.floor(random.next() * 0x100000000) >>> 0
+        : () => crypto.getRandomValues(new Uint32Array(1))[0],
+      send: (to, data) => transport.send(to, data),
+      schedule: (timer, delay) => this.#timers.after(delay, () => this.#engine.fire(timer)),
+      emit: (type, detail) => this.#emit(type, detail),
+    };
+    this.#engine = wire === "seed"
+      ? new SeedProtocol(env, config, seeds)
+      : new Protocol(env, config, seeds);
   }
 
   /**
@@ -196,55 +196,63 @@ export class GossipNode extends EventTarget {
       throw new TypeError("keys and labels cannot be used with the seed wire format");
     }
     const keyring = options.keys?.length ? await Keyring.create(options.keys) : undefined;
-    const inner = options.transport ??
+    const bound = options.transport ??
       await UdpTransport.bind({
         hostname: options.hostname ?? "127.0.0.1",
         port: options.port ?? 0,
         onSendError: (to, e) => log.debug("send to {to} failed: {error}", { to, error: String(e) }),
       });
+    const traffic: TrafficMetrics = {
+      packetsSent: 0,
+      bytesSent: 0,
+      packetsReceived: 0,
+      bytesReceived: 0,
+    };
+    const counted = countTraffic(bound, traffic);
     const ref: { node?: GossipNode } = {};
-    let transport: Transport = inner;
+    let transport: Transport = counted;
     let secure: SecureTransport | undefined;
     if (secured) {
       try {
-        secure = new SecureTransport(inner, {
+        secure = new SecureTransport(counted, {
           keyring,
           label: options.label,
-          onDrop: (reason, from) =>
-            ref.node?.countDrop(reason === "seal" ? "decrypt" : reason, from, `${reason} failed`),
+          onDrop: (reason, from) => {
+            if (ref.node) {
+              ref.node.#drop(reason === "seal" ? "decrypt" : reason, from, `${reason} failed`);
+            }
+          },
         });
       } catch (e) {
-        await inner.close();
+        await bound.close();
         throw e;
       }
       transport = secure;
       // Sealing adds bytes: keep whole datagrams under the configured size.
       config.maxDatagramSize -= secure.overhead;
     }
-    const self = options.advertise ?? advertised(transport.address);
-    parseAddress(self);
-    const env: ProtocolEnv = {
-      self,
-      clock: options.clock ?? systemClock,
-      random: options.random ?? systemRandom,
-      send: (to, data) => transport.send(to, data),
-      emit: () => {},
-    };
-    if (options.random) {
-      // An injected random source means a test or a simulation: keep it exact.
-      const random = options.random;
-      env.unpredictable = () => Math.floor(random.next() * 0x100000000) >>> 0;
+    let self: string;
+    try {
+      self = options.advertise ?? advertised(transport.address);
+      parseAddress(self);
+    } catch (e) {
+      await transport.close();
+      throw e;
     }
-    const node = new GossipNode(transport, config, keyring, (emit) => {
-      env.emit = emit;
-      return wire === "seed"
-        ? new SeedProtocol(env, config, seeds)
-        : new Protocol(env, config, seeds);
+    const node = new GossipNode({
+      config,
+      wire,
+      seeds,
+      self,
+      transport,
+      keyring,
+      clock: options.clock ?? systemClock,
+      random: options.random,
+      traffic,
     });
     ref.node = node;
-    const protocol = node.#protocol;
-    transport.listen((from, data) => protocol.receive(from, data));
-    protocol.start();
+    transport.listen((from, data) => node.#receive(from, data));
+    node.#engine.start();
     log.info("node {address} started ({wire} wire, {mode}, seeds: {seeds})", {
       address: self,
       wire,
@@ -256,27 +264,27 @@ export class GossipNode extends EventTarget {
 
   /** The address the other members know this node by, `host:port`. */
   get address(): string {
-    return this.#protocol.self;
+    return this.#engine.self;
   }
 
   /** The incarnation number (raised when refuting a suspicion). */
   get incarnation(): number {
-    return this.#protocol.incarnation;
+    return this.#engine.incarnation;
   }
 
   /** Whether the node has been let in by a seed (always true without seeds). */
   get joined(): boolean {
-    return this.#protocol.joined;
+    return this.#engine.joined;
   }
 
   /** Addresses of live peers (alive or suspect), self excluded. */
   peers(): string[] {
-    return this.#protocol.peers();
+    return this.#engine.peers();
   }
 
   /** Every member this node knows of, in every state, itself first. */
   members(): Member[] {
-    return this.#protocol.members();
+    return this.#engine.members();
   }
 
   /**
@@ -287,14 +295,12 @@ export class GossipNode extends EventTarget {
     return this.#keyring;
   }
 
-  /** Counts a datagram dropped by a layer around the protocol. */
-  countDrop(reason: DropReason, from: string, detail: string): void {
-    this.#protocol.countDrop(reason, from, detail);
-  }
-
   /** Counters: traffic, deliveries, probes, drops by reason. */
   metrics(): NodeMetrics {
-    return this.#protocol.metrics();
+    const engine = this.#engine.metrics();
+    const dropped = engine.dropped;
+    for (const reason of DROP_REASONS) dropped[reason] += this.#dropped[reason];
+    return { ...this.#traffic, ...engine, dropped };
   }
 
   /**
@@ -304,13 +310,13 @@ export class GossipNode extends EventTarget {
    */
   broadcast(data: string | Uint8Array): number {
     const payload = typeof data === "string" ? encoder.encode(data) : data;
-    return this.#protocol.broadcast(payload);
+    return this.#engine.broadcast(payload);
   }
 
   /** Tells the cluster this node is leaving (they mark it `left`), then closes. */
   async leave(): Promise<void> {
     if (this.#closed) return this.#closed;
-    this.#protocol.leave();
+    this.#engine.leave();
     log.info("node {address} leaving", { address: this.address });
     await this.close();
   }
@@ -318,21 +324,12 @@ export class GossipNode extends EventTarget {
   /** Stops at once: timers cleared, socket closed, nothing pending. Safe to call twice. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      this.#protocol.stop();
+      this.#engine.stop();
+      this.#timers.clear();
       await this.#transport.close();
       log.info("node {address} closed", { address: this.address });
     })();
     return this.#closed;
-  }
-
-  #warnSeedWire(from: string): void {
-    if (this.#warnedSeed.has(from) || this.#warnedSeed.size >= 64) return;
-    this.#warnedSeed.add(from);
-    log.warn(
-      "an original-format (seed wire) peer at {from} is talking to this native node; " +
-        'start this node with wire: "seed" (--wire seed) to talk to it',
-      { from },
-    );
   }
 
   /** `await using node = await GossipNode.start()` closes the node at scope end. */
@@ -343,7 +340,7 @@ export class GossipNode extends EventTarget {
   /** Listens for a node event; `event.detail` is typed by {@link GossipNodeEventMap}. */
   override addEventListener<K extends keyof GossipNodeEventMap>(
     type: K,
-    listener: GossipNodeListener<K>,
+    listener: (this: GossipNode, event: CustomEvent<GossipNodeEventMap[K]>) => void,
     options?: boolean | AddEventListenerOptions,
   ): void;
   /** Listens for any event. */
@@ -358,14 +355,14 @@ export class GossipNode extends EventTarget {
     listener: any,
     options?: boolean | AddEventListenerOptions,
   ): void {
-    this.#listened.add(type);
-    super.addEventListener(type, listener as EventListener, options);
+    if (listener === null) return;
+    super.addEventListener(type, this.#listeners.wrap(type, listener, options), options);
   }
 
   /** Stops listening. */
   override removeEventListener<K extends keyof GossipNodeEventMap>(
     type: K,
-    listener: GossipNodeListener<K>,
+    listener: (this: GossipNode, event: CustomEvent<GossipNodeEventMap[K]>) => void,
     options?: boolean | EventListenerOptions,
   ): void;
   /** Stops listening. */
@@ -380,29 +377,71 @@ export class GossipNode extends EventTarget {
     listener: any,
     options?: boolean | EventListenerOptions,
   ): void {
-    super.removeEventListener(type, listener as EventListener, options);
+    if (listener === null) return;
+    const wrapper = this.#listeners.find(type, listener, options);
+    if (wrapper) super.removeEventListener(type, wrapper, options);
   }
 
-  #emit(event: ProtocolEvent): void {
-    const type = event.type;
-    if (type === "drop" && event.reason === "seed-wire") this.#warnSeedWire(event.from);
+  /** A datagram from the transport: the other wire format is told apart here, the rest is the engine's. */
+  #receive(from: string, data: Uint8Array): void {
+    const format = detectWire(data);
+    if (format !== "unknown" && format !== this.#wire) {
+      if (format === "seed") {
+        this.#warnSeedWire(from);
+        return this.#drop("seed-wire", from, "seed-format frame received by a native node");
+      }
+      return this.#drop("malformed", from, "native frame received in seed mode");
+    }
+    this.#engine.receive(from, data);
+  }
+
+  #drop(reason: DropReason, from: string, detail: string): void {
+    this.#dropped[reason]++;
+    this.#emit("drop", { reason, from, detail });
+  }
+
+  #warnSeedWire(from: string): void {
+    if (this.#warnedSeed.has(from) || this.#warnedSeed.size >= 64) return;
+    this.#warnedSeed.add(from);
+    log.warn(
+      "an original-format (seed wire) peer at {from} is talking to this native node; " +
+        'start this node with wire: "seed" (--wire seed) to talk to it',
+      { from },
+    );
+  }
+
+  #emit<K extends keyof GossipNodeEventMap>(type: K, detail: GossipNodeEventMap[K]): void {
     // Events are frequent in large clusters: build nothing for a log nobody reads.
     if (type !== "message" && log.isEnabledFor("debug")) {
-      if (type === "drop") {
-        log.debug("dropped a datagram from {from}: {reason} ({detail})", { ...event });
-      } else {
-        log.debug("{type} {address}", { ...event });
-      }
+      log.debug(`{type} ${type === "drop" ? "from {from}: {reason} ({detail})" : "{address}"}`, {
+        type,
+        ...detail,
+      });
     }
-    if (!this.#listened.has(type)) return;
-    const { type: _type, ...detail } = event;
-    if (!this.#listened.has(type)) return;
-    try {
-      this.dispatchEvent(new CustomEvent(type, { detail }));
-    } catch (e) {
-      log.error("an event listener for {type} threw: {error}", { type, error: String(e) });
-    }
+    if (this.#listeners.listens(type)) this.dispatchEvent(new CustomEvent(type, { detail }));
   }
+}
+
+/** `transport`, counting every datagram in and out (as on the wire) into `traffic`. */
+function countTraffic(transport: Transport, traffic: TrafficMetrics): Transport {
+  return {
+    get address() {
+      return transport.address;
+    },
+    listen(handler) {
+      transport.listen((from, data) => {
+        traffic.packetsReceived++;
+        traffic.bytesReceived += data.length;
+        handler(from, data);
+      });
+    },
+    send(to, data) {
+      traffic.packetsSent++;
+      traffic.bytesSent += data.length;
+      transport.send(to, data);
+    },
+    close: () => transport.close(),
+  };
 }
 
 function resolveConfig(options: GossipNodeOptions): ProtocolConfig {
@@ -422,3 +461,4 @@ function advertised(bound: string): string {
   if (hostname === "::") return formatAddress("::1", port);
   return bound;
 }
+export type { GossipNodeEventMap, MessageDetail } from "./events.ts";

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { BroadcastQueue, MessageHistory, retransmitLimit, SeenCache } from "../mod.ts";
+import { BroadcastQueue, retransmitLimit } from "../src/core/queue.ts";
+import { MessageHistory } from "../src/core/history.ts";
+import { SeenCache } from "../src/core/seen_cache.ts";
 
 const body = (n: number) => new Uint8Array(n);
 

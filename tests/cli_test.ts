@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import denoJson from "../deno.json" with { type: "json" };
 import { main, parseCli, USAGE, UsageError } from "../cli.ts";
-import { profile, type ProfileName } from "../mod.ts";
+import { profile } from "../src/core/config.ts";
+import type { ProfileName } from "../mod.ts";
 import { nodeOptions, startNode } from "../src/cli/run.ts";
 import { waitFor } from "./helpers.ts";
 

@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  CodecError,
-  decode,
-  encode,
-  encodeBody,
-  MAGIC,
-  type Message,
-  pack,
-  seededRandom,
-  VERSION,
-} from "../mod.ts";
+import { CodecError, decode, encode, type Message } from "../mod.ts";
+import { encodeBody, MAGIC, pack, VERSION } from "../src/wire/codec.ts";
+import { seededRandom } from "../src/clock.ts";
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
 

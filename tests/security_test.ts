@@ -13,15 +13,14 @@ import {
   Keyring,
   type MemberRecord,
   type Message,
-  profile,
-  Protocol,
   type ProtocolConfig,
-  seededRandom,
   type SingleMessage,
   type Transport,
-  UdpTransport,
-  VirtualClock,
 } from "../mod.ts";
+import { profile } from "../src/core/config.ts";
+import { Protocol } from "../src/core/protocol.ts";
+import { Step } from "./step.ts";
+import { UdpTransport } from "../src/net/udp.ts";
 import { nonceTime, ReplayGuard, timedNonce } from "../src/net/replay_guard.ts";
 import { RateLimiter } from "../src/core/rate_limit.ts";
 import { SecureTransport } from "../src/net/secure.ts";
@@ -440,40 +439,39 @@ Deno.test("security: a replayed GOSP is not delivered twice, even after the seen
 const STRANGER = "10.9.9.9:40000";
 const STRANGER6 = "[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535";
 
-/** A started protocol core knowing `n` members, with every datagram it sends recorded. */
+/** A started protocol core knowing `n` members, driven step by step. */
 function core(n: number, config: Partial<ProtocolConfig> = {}) {
-  const clock = new VirtualClock();
-  const sent: { to: string; data: Uint8Array }[] = [];
-  const p = new Protocol(
-    {
-      self: "10.0.0.1:7946",
-      clock,
-      random: seededRandom(1),
-      send: (to, data) => void sent.push({ to, data }),
-      emit: () => {},
-    },
-    { ...profile("lan"), ...config },
-    ["10.0.0.2:7946"],
+  const step = new Step(
+    "10.0.0.1:7946",
+    (env) => new Protocol(env, { ...profile("lan"), ...config }, ["10.0.0.2:7946"]),
   );
+  const p = step.engine;
   p.start();
   const members: MemberRecord[] = [];
   for (let i = 0; i < n; i++) {
     members.push({ address: `10.1.${i >> 8}.${i & 255}:7946`, state: "alive", incarnation: 0 });
   }
-  p.receive("10.0.0.2:7946", encode({ type: "info", members: members.slice(0, 1) }));
+  step.receive("10.0.0.2:7946", { type: "info", members: members.slice(0, 1) });
   for (let i = 0; i < n; i += 50) {
-    p.receive(
-      "10.0.0.2:7946",
-      encode({ type: "sync", reply: true, members: members.slice(i, i + 50) }),
-    );
+    step.receive("10.0.0.2:7946", { type: "sync", reply: true, members: members.slice(i, i + 50) });
   }
-  sent.length = 0;
-  return { p, clock, sent };
+  step.outbox = [];
+  return {
+    p,
+    step,
+    advance: (ms: number) => step.advance(ms),
+    get sent() {
+      return step.outbox;
+    },
+    clear() {
+      step.outbox = [];
+    },
+  };
 }
 
 /** Bytes sent in answer to one datagram, over the datagram's size. */
 function ratio(c: ReturnType<typeof core>, from: string, request: Uint8Array): number {
-  c.sent.length = 0;
+  c.clear();
   c.p.receive(from, request);
   const bytes = c.sent.reduce((s, d) => s + d.data.length, 0);
   return bytes / request.length;
@@ -534,7 +532,7 @@ Deno.test("security: a stranger gets the member table only after answering its c
   assert.ok(ping.type === "ping" && ping.target === STRANGER);
   assert.ok(!c.p.peers().includes(STRANGER), "not a member before the round trip");
   // A guessed cookie does nothing.
-  c.sent.length = 0;
+  c.clear();
   c.p.receive(STRANGER, encode({ type: "ack", seq: (ping.seq + 1) >>> 0 }));
   assert.equal(c.sent.length, 0);
   assert.ok(!c.p.peers().includes(STRANGER));
@@ -553,7 +551,7 @@ Deno.test("security: requests over the per-source rate are dropped as 'rate'", (
   const c = core(10, { requestRate: 5, requestBurst: 10 });
   for (let i = 0; i < 50; i++) c.p.receive(STRANGER, encode({ type: "init", incarnation: 0 }));
   assert.equal(c.p.metrics().dropped.rate, 40);
-  c.clock.advance(1000);
+  c.advance(1000);
   for (let i = 0; i < 10; i++) c.p.receive(STRANGER, encode({ type: "init", incarnation: 0 }));
   assert.equal(c.p.metrics().dropped.rate, 45);
   // Another source has its own bucket.
@@ -597,7 +595,7 @@ Deno.test("security: a stranger's SYNC is answered only after its cookie, by a S
   assert.equal(c.sent.length, 1);
   const ping = decode(c.sent[0].data);
   assert.ok(ping.type === "ping");
-  c.sent.length = 0;
+  c.clear();
   c.p.receive(STRANGER, encode({ type: "ack", seq: ping.seq }));
   assert.ok(c.p.peers().includes(STRANGER));
   const syncs = c.sent.map((d) => decode(d.data)).filter((m) => m.type === "sync");
@@ -605,7 +603,7 @@ Deno.test("security: a stranger's SYNC is answered only after its cookie, by a S
   const records = syncs.flatMap((m) => m.type === "sync" ? m.members : []);
   assert.ok(records.length >= 101);
   // Now a member: its SYNC is answered with the table.
-  c.sent.length = 0;
+  c.clear();
   c.p.receive(STRANGER, request);
   assert.ok(c.sent.some((d) => {
     const m = decode(d.data);

@@ -1,12 +1,7 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { CodecError, decode, encode, MAGIC } from "../src/wire/codec.ts";
-import {
-  decodeSeed,
-  detectWire,
-  encodeSeed,
-  isSeedFrame,
-  type SeedMessage,
-} from "../src/wire/seed.ts";
+import { decodeSeed, encodeSeed, isSeedFrame, type SeedMessage } from "../src/wire/seed.ts";
+import { detectWire } from "../src/wire/detect.ts";
 
 /** Bytes of an ASCII string, one byte per character (the fixtures are ASCII). */
 function ascii(s: string): Uint8Array {

@@ -18,6 +18,7 @@
  * @module
  */
 
+import type { Member } from "../engine.ts";
 import type { MemberRecord, MemberState } from "../wire/message.ts";
 import type { Random } from "../engine.ts";
 import { randomInt } from "./_random.ts";
@@ -47,20 +48,6 @@ export function supersedes(
 /** True for states in which a member is still part of the cluster (probed, gossiped to). */
 export function isLive(state: MemberState): boolean {
   return state === "alive" || state === "suspect";
-}
-
-/**
- * A member as the local node sees it.
- *
- * @example
- * ```ts
- * import type { Member } from "@gossip/peer";
- * const m: Member = { address: "127.0.0.1:8080", state: "alive", incarnation: 0, since: 0 };
- * ```
- */
-export interface Member extends MemberRecord {
-  /** Clock time (ms) of the last state change. */
-  since: number;
 }
 
 /** What {@link Membership.apply} did. */

@@ -1,20 +1,22 @@
 /**
- * Lifeguard's suspicion timeout: it starts at a maximum and shrinks towards a
- * minimum as independent members confirm the suspicion.
+ * Lifeguard's suspicion: a suspected member is declared dead when its
+ * timeout runs out, unless it refutes first. The timeout starts at a maximum
+ * and shrinks towards a minimum as independent members confirm the
+ * suspicion. Before declaring death the node makes a last call (it repeats
+ * the accusation to the suspect and a few members, so a refutation it missed
+ * reaches it), and a suspect that talks to us is told it is suspected (a
+ * nudge).
  *
  * @module
  */
 
+import { encodeBody } from "../wire/codec.ts";
+import type { Context } from "./context.ts";
+import type { Outbox } from "./outbox.ts";
+
 /**
  * The suspicion timeout after `confirmations` of the `k` expected:
  * `max - (max - min) * log(c + 1) / log(k + 1)`, never below `min`.
- *
- * @example
- * ```ts
- * import { suspicionTimeout } from "@gossip/peer";
- * console.assert(suspicionTimeout(0, 2, 4000, 24000) === 24000);
- * console.assert(suspicionTimeout(2, 2, 4000, 24000) === 4000);
- * ```
  */
 export function suspicionTimeout(
   confirmations: number,
@@ -31,13 +33,6 @@ export function suspicionTimeout(
  * The bounds of the suspicion timeout in a cluster of `n` members
  * (memberlist: `min = mult * max(1, log10 n) * probeInterval`,
  * `max = maxMult * min`).
- *
- * @example
- * ```ts
- * import { suspicionBounds } from "@gossip/peer";
- * const { min, max } = suspicionBounds(4, 6, 10, 1000);
- * console.assert(min === 4000 && max === 24000);
- * ```
  */
 export function suspicionBounds(
   mult: number,
@@ -49,19 +44,7 @@ export function suspicionBounds(
   return { min, max: maxMult * min };
 }
 
-/**
- * One member's suspicion: when it started, who confirmed it, and when it
- * expires.
- *
- * @example
- * ```ts
- * import { Suspicion } from "@gossip/peer";
- * const s = new Suspicion("127.0.0.1:1", 0, 0, 2, 4000, 24000, "127.0.0.1:2");
- * console.assert(s.deadline() === 24000);
- * s.confirm("127.0.0.1:3");
- * console.assert(s.deadline() < 24000);
- * ```
- */
+/** One member's suspicion: when it started, who confirmed it, and when it expires. */
 export class Suspicion {
   #confirmers = new Set<string>();
 
@@ -93,5 +76,161 @@ export class Suspicion {
   /** The time at which the member is declared dead. */
   deadline(): number {
     return this.start + suspicionTimeout(this.confirmations, this.k, this.min, this.max);
+  }
+}
+
+interface Active {
+  suspicion: Suspicion;
+  /** Matches the `token` of the one timer that may act on this suspicion. */
+  token: number;
+  /** Whether the last call went out. */
+  lastCall: boolean;
+  /** When the suspect was last nudged. */
+  nudged: number;
+}
+
+/** A member to declare dead: its suspicion ran out after the last call. */
+export interface Expired {
+  /** The member. */
+  address: string;
+  /** The incarnation it was suspected at. */
+  incarnation: number;
+}
+
+/** The suspicions this node holds, and their timers. */
+export class Suspicions {
+  #ctx: Pick<Context, "self" | "env" | "config" | "members" | "phase">;
+  #outbox: Outbox;
+  #active = new Map<string, Active>();
+  #token = 0;
+
+  /** Creates an empty set of suspicions. */
+  constructor(
+    ctx: Pick<Context, "self" | "env" | "config" | "members" | "phase">,
+    outbox: Outbox,
+  ) {
+    this.#ctx = ctx;
+    this.#outbox = outbox;
+  }
+
+  /** How many members are suspected. */
+  get size(): number {
+    return this.#active.size;
+  }
+
+  /** The suspicion of `address`, if any. */
+  get(address: string): Suspicion | undefined {
+    return this.#active.get(address)?.suspicion;
+  }
+
+  /** Starts suspecting `address` at `incarnation`, accused by `from`. */
+  start(address: string, incarnation: number, from: string): void {
+    const { config, members, env } = this.#ctx;
+    const n = members.liveCount + 1;
+    const { min, max } = suspicionBounds(
+      config.suspicionMult,
+      config.suspicionMaxTimeoutMult,
+      n,
+      config.probeInterval,
+    );
+    // Lifeguard: expect suspicionMult - 2 independent confirmations, if there are enough members.
+    let k = config.suspicionMult - 2;
+    if (n - 2 < k) k = 0;
+    const suspicion = new Suspicion(address, incarnation, env.now(), k, min, max, from);
+    const active: Active = { suspicion, token: 0, lastCall: false, nudged: -Infinity };
+    this.#active.set(address, active);
+    this.#arm(active);
+  }
+
+  /**
+   * Counts `from`'s accusation as an independent confirmation, which brings
+   * the deadline closer; false when it is not one (no suspicion, or `from`
+   * accused already, or enough have confirmed).
+   */
+  confirm(address: string, from: string): boolean {
+    const active = this.#active.get(address);
+    if (!active || !active.suspicion.confirm(from)) return false;
+    this.#arm(active);
+    return true;
+  }
+
+  /** Stops suspecting `address` (it refuted, or another state replaced the suspicion). */
+  cancel(address: string): void {
+    this.#active.delete(address);
+  }
+
+  /** Forgets every suspicion. */
+  clear(): void {
+    this.#active.clear();
+  }
+
+  /**
+   * A suspicion timer is due. The first time, the accusation is repeated to
+   * the suspect and a few members (the last call: anyone who knows better
+   * answers at once) and the verdict waits one more probe interval; the
+   * second time, the member is returned to be declared dead. Stale timers and
+   * suspicions that no longer match the table return nothing.
+   */
+  fire(timer: { address: string; token: number }): Expired | undefined {
+    const active = this.#active.get(timer.address);
+    if (!active || active.token !== timer.token) return undefined;
+    const { suspicion } = active;
+    const member = this.#ctx.members.get(suspicion.address);
+    if (member?.state !== "suspect" || member.incarnation !== suspicion.incarnation) {
+      this.#active.delete(suspicion.address);
+      return undefined;
+    }
+    if (!active.lastCall) {
+      active.lastCall = true;
+      const { config, members, env } = this.#ctx;
+      const body = this.#accusation(suspicion);
+      const asked = members.randomLive(
+        env.random,
+        Math.max(1, config.indirectChecks),
+        suspicion.address,
+      );
+      for (const to of [suspicion.address, ...asked]) this.#outbox.send(to, [body], false);
+      this.#arm(active);
+      return undefined;
+    }
+    this.#active.delete(suspicion.address);
+    return { address: suspicion.address, incarnation: suspicion.incarnation };
+  }
+
+  /**
+   * A datagram from a member we suspect is evidence that it lives, though
+   * only the member itself may refute. Tell it (at most once a probe
+   * interval) what we suspect: it refutes, or, if it refuted already and we
+   * missed it, sends us its newer record at once.
+   */
+  nudge(from: string): void {
+    const active = this.#active.get(from);
+    const ctx = this.#ctx;
+    if (!active || ctx.phase !== "running") return;
+    const now = ctx.env.now();
+    if (now - active.nudged < ctx.config.probeInterval) return;
+    active.nudged = now;
+    if (ctx.members.get(from)?.state !== "suspect") return;
+    this.#outbox.send(from, [this.#accusation(active.suspicion)], false);
+  }
+
+  #accusation(s: Suspicion): Uint8Array {
+    return encodeBody({
+      type: "suspect",
+      address: s.address,
+      incarnation: s.incarnation,
+      from: this.#ctx.self,
+    });
+  }
+
+  /** Schedules the suspicion's next step; any earlier timer of it becomes stale. */
+  #arm(active: Active): void {
+    const { env, config } = this.#ctx;
+    active.token = ++this.#token;
+    const delay = active.lastCall ? config.probeInterval : active.suspicion.deadline() - env.now();
+    env.schedule(
+      { name: "suspicion", address: active.suspicion.address, token: active.token },
+      delay,
+    );
   }
 }

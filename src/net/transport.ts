@@ -41,7 +41,7 @@ export interface Transport {
   /** The address others reach this transport at, `host:port`. */
   readonly address: string;
   /** Starts delivering datagrams to `handler`. Called once. */
-  listen(handler: DatagramHandler): void;
+  listen(handler: (from: string, data: Uint8Array) => void): void;
   /** Sends one datagram; never throws for network reasons (failures are dropped). */
   send(to: string, data: Uint8Array): void;
   /** Stops receiving and releases the socket; resolves when nothing is pending. */

@@ -14,21 +14,31 @@
  *   message is sent directly to every known peer, once;
  * - payloads are UTF-8 text (GOSP carries text).
  *
- * Like {@link Protocol} it is sans-IO: datagrams come in through
- * {@link SeedProtocol.receive}, go out through {@link ProtocolEnv.send}, and
- * its only timer (the INIT retry) runs on {@link ProtocolEnv.clock}.
+ * Like the native engine it is sans-IO: datagrams come in through
+ * {@link SeedProtocol.receive}, go out through its environment's `send`,
+ * and its only timer (the INIT retry) is scheduled through the environment.
  *
  * @module
  */
 
-import { Timers } from "../timers.ts";
-import { CodecError } from "../wire/codec.ts";
-import type { ProtocolConfig } from "../core/config.ts";
-import type { Engine } from "../engine.ts";
-import type { Member } from "../core/membership.ts";
-import { type DropReason, emptyMetrics, type NodeMetrics } from "../metrics.ts";
-import { MAX_UDP_PAYLOAD, type ProtocolEnv } from "../core/protocol.ts";
-import { decodeSeed, detectWire, encodeSeed, type SeedMessage } from "../wire/seed.ts";
+import type { Engine, EngineEnv, Member, Timer } from "../engine.ts";
+import { emptyEngineMetrics, type EngineMetrics } from "../metrics.ts";
+import { CodecError } from "../wire/error.ts";
+import { MAX_UDP_PAYLOAD } from "../wire/codec.ts";
+import { decodeSeed, encodeSeed, type SeedMessage } from "../wire/seed.ts";
+
+/** The settings the seed engine uses (a `ProtocolConfig` has them all). */
+export interface SeedConfig {
+  /** First delay between INIT retries; doubles up to `joinRetryMax`. */
+  joinRetryInterval: number;
+  /** Largest delay between INIT retries. */
+  joinRetryMax: number;
+  /** Largest datagram sent; an INFO lists as many peers as fit. */
+  maxDatagramSize: number;
+}
+
+/** The seed engine's only timer: send INIT again. */
+export type SeedTimer = { readonly name: "join" };
 
 /** Bytes of a seed tag (`INIT`, `INFO`, `CONN`, `GOSP`). */
 const TAG_SIZE = 4;
@@ -74,53 +84,30 @@ function isListable(address: string): boolean {
  *
  * What the format cannot carry is off: no probes, no incarnations (always 0),
  * no leave, no relaying. Trailing NUL bytes and newlines on incoming frames
- * are tolerated. Native frames are dropped as `malformed` with the detail
- * "native frame received in seed mode".
- *
- * @example Join an original-format seed and gossip
- * ```ts
- * import { profile, SeedProtocol, seededRandom, VirtualClock } from "@gossip/peer";
- * const clock = new VirtualClock();
- * const sent: string[] = [];
- * const node = new SeedProtocol({
- *   self: "127.0.0.1:9000",
- *   clock,
- *   random: seededRandom(1),
- *   send: (to, data) => sent.push(`${to} ${new TextDecoder().decode(data)}`),
- *   emit: () => {},
- * }, profile("lan"), ["127.0.0.1:8080"]);
- * node.start();
- * console.assert(sent[0] === "127.0.0.1:8080 INIT");
- * node.receive("127.0.0.1:8080", new TextEncoder().encode("INFO127.0.0.1:8081"));
- * console.assert(sent[1] === "127.0.0.1:8081 CONN");
- * console.assert(node.joined && node.peers().length === 2);
- * node.broadcast(new TextEncoder().encode("Hello!"));
- * console.assert(sent.includes("127.0.0.1:8080 GOSPHello!"));
- * node.stop();
- * ```
+ * are tolerated; anything else that does not decode is dropped as
+ * `malformed`.
  */
 export class SeedProtocol implements Engine {
-  /** Settings (only `joinRetryInterval`, `joinRetryMax` and `maxDatagramSize` are used). */
-  readonly config: ProtocolConfig;
+  /** Settings (only the join retry and the datagram size are used). */
+  readonly config: SeedConfig;
 
-  #env: ProtocolEnv;
+  #env: EngineEnv<SeedTimer>;
   #seeds: string[];
   #peers = new Map<string, SeedPeer>();
-  #metrics: NodeMetrics = emptyMetrics();
+  #metrics: EngineMetrics = emptyEngineMetrics();
   #state: "new" | "running" | "stopped" = "new";
-  #timers: Timers;
   #joined = false;
+  /** Set by leave(): INIT is not retried any more. */
+  #left = false;
   #joinDelay: number;
-  #cancelJoin: (() => void) | undefined;
   #nextId = 1;
 
   /**
    * Creates the engine for `env.self`, joining through `seeds` once started.
    * A seed equal to `env.self` is ignored.
    */
-  constructor(env: ProtocolEnv, config: ProtocolConfig, seeds: readonly string[] = []) {
+  constructor(env: EngineEnv<SeedTimer>, config: SeedConfig, seeds: readonly string[] = []) {
     this.#env = env;
-    this.#timers = new Timers(env.clock);
     this.config = config;
     this.#seeds = [...new Set(seeds)].filter((s) => s !== env.self);
     this.#joinDelay = config.joinRetryInterval;
@@ -142,7 +129,7 @@ export class SeedProtocol implements Engine {
   }
 
   /** A snapshot of the counters. */
-  metrics(): NodeMetrics {
+  metrics(): EngineMetrics {
     const m = this.#metrics;
     return { ...m, dropped: { ...m.dropped } };
   }
@@ -158,21 +145,23 @@ export class SeedProtocol implements Engine {
     }
   }
 
-  /** Stops every timer (the INIT retry); nothing more is sent or handled. */
+  /** Stops: nothing more is sent or handled, and a pending INIT retry is ignored. */
   stop(): void {
     this.#state = "stopped";
-    this.#timers.clear();
-    this.#cancelJoin = undefined;
   }
 
   /**
    * The seed format has no way to say "leaving": nothing is sent, and the
-   * other peers keep this node in their tables. Only a pending INIT retry is
-   * cancelled; call {@link SeedProtocol.stop} to stop the node.
+   * other peers keep this node in their tables. INIT is not retried any more;
+   * call {@link SeedProtocol.stop} to stop the node.
    */
   leave(): void {
-    this.#cancelJoin?.();
-    this.#cancelJoin = undefined;
+    this.#left = true;
+  }
+
+  /** The `join` timer: INIT again, unless an INFO came meanwhile. */
+  fire(timer: Timer): void {
+    if (timer.name === "join") this.#sendInit();
   }
 
   /** Known peers, in the order they were added, self excluded. */
@@ -227,18 +216,12 @@ export class SeedProtocol implements Engine {
 
   /** Handles one datagram from `from`. Never throws for bad input: it is dropped and counted. */
   receive(from: string, data: Uint8Array): void {
-    const m = this.#metrics;
-    m.packetsReceived++;
-    m.bytesReceived += data.length;
     if (this.#state === "stopped") return this.#drop("closed", from, "node stopped");
     if (data.length > MAX_UDP_PAYLOAD) return this.#drop("oversized", from, `${data.length} bytes`);
     let message: SeedMessage;
     try {
       message = decodeSeed(data);
     } catch (e) {
-      if (detectWire(data) === "native") {
-        return this.#drop("malformed", from, "native frame received in seed mode");
-      }
       return this.#drop("malformed", from, e instanceof CodecError ? e.message : String(e));
     }
     if (from === this.self) return;
@@ -255,25 +238,20 @@ export class SeedProtocol implements Engine {
     }
   }
 
-  /** Counts a datagram dropped before it reached the engine (by a layer around it). */
-  countDrop(reason: DropReason, from: string, detail: string): void {
-    this.#drop(reason, from, detail);
-  }
-
-  #drop(reason: DropReason, from: string, detail: string): void {
+  #drop(reason: "closed" | "oversized" | "malformed", from: string, detail: string): void {
     this.#metrics.dropped[reason]++;
-    this.#env.emit({ type: "drop", reason, from, detail });
+    this.#env.emit("drop", { reason, from, detail });
   }
 
   // --- join -----------------------------------------------------------------
 
   #sendInit(): void {
-    if (this.#joined || this.#state !== "running") return;
+    if (this.#joined || this.#left || this.#state !== "running") return;
     const init = encodeSeed({ type: "init" });
     for (const seed of this.#seeds) this.#send(seed, init);
     const delay = this.#joinDelay;
     this.#joinDelay = Math.min(this.#joinDelay * 2, this.config.joinRetryMax);
-    this.#cancelJoin = this.#after(delay, () => this.#sendInit());
+    this.#env.schedule({ name: "join" }, delay);
   }
 
   #onInit(from: string): void {
@@ -297,17 +275,15 @@ export class SeedProtocol implements Engine {
     this.#add(from);
     if (!this.#joined) {
       this.#joined = true;
-      this.#cancelJoin?.();
-      this.#cancelJoin = undefined;
-      this.#env.emit({ type: "joined", seed: from, members: this.#peers.size });
+      this.#env.emit("joined", { seed: from, members: this.#peers.size });
     }
   }
 
   /** Adds a peer; returns whether it was new (and then emits `join`). */
   #add(address: string): boolean {
     if (address === this.self || this.#peers.has(address)) return false;
-    this.#peers.set(address, { since: this.#env.clock.now(), listable: isListable(address) });
-    this.#env.emit({ type: "join", address, incarnation: 0 });
+    this.#peers.set(address, { since: this.#env.now(), listable: isListable(address) });
+    this.#env.emit("join", { address, incarnation: 0 });
     return true;
   }
 
@@ -316,8 +292,7 @@ export class SeedProtocol implements Engine {
   #onGosp(from: string, text: string): void {
     if (this.#state !== "running") return;
     this.#metrics.delivered++;
-    this.#env.emit({
-      type: "message",
+    this.#env.emit("message", {
       from,
       via: from,
       id: this.#takeId(),
@@ -333,17 +308,6 @@ export class SeedProtocol implements Engine {
   }
 
   #send(to: string, data: Uint8Array): void {
-    if (this.#state === "stopped") return;
-    this.#metrics.packetsSent++;
-    this.#metrics.bytesSent += data.length;
-    this.#env.send(to, data);
-  }
-
-  // --- timers ---------------------------------------------------------------
-
-  #after(ms: number, fn: () => void): () => void {
-    return this.#timers.after(ms, () => {
-      if (this.#state !== "stopped") fn();
-    });
+    if (this.#state !== "stopped") this.#env.send(to, data);
   }
 }

@@ -17,11 +17,18 @@ import type {
   MessageRef,
   SingleMessage,
 } from "./message.ts";
+import { CodecError } from "./error.ts";
+import { detach, Reader, Writer } from "./_bytes.ts";
+
+export { CodecError } from "./error.ts";
+export { isAddress, utf8Length, Writer } from "./_bytes.ts";
 
 /** First byte of every native frame. Not printable ASCII, so never a seed frame. */
 export const MAGIC = 0xd7;
 /** The wire version this codec speaks. */
 export const VERSION = 1;
+/** The largest UDP payload: no datagram from a peer can be larger. */
+export const MAX_UDP_PAYLOAD = 65507;
 /** Bytes before the kind byte: magic and version. */
 export const HEADER_SIZE = 2;
 
@@ -50,170 +57,8 @@ const STATE_CODE: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2,
 /** Fixed bytes of one member record besides its address: state and incarnation. */
 export const RECORD_OVERHEAD: number = 1 + 1 + 4;
 
-/**
- * Raised by {@link decode} (and by {@link encode} for values that cannot be
- * encoded). Its message says what was wrong and where.
- *
- * @example
- * ```ts
- * import { CodecError, decode } from "@gossip/peer";
- * try {
- *   decode(new Uint8Array([1, 2, 3]));
- * } catch (e) {
- *   console.assert(e instanceof CodecError);
- * }
- * ```
- */
-export class CodecError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "CodecError";
-  }
-}
-
-const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder("utf-8", { fatal: true });
-
-/** The number of bytes `s` takes in UTF-8. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
-/** A growable byte buffer for encoding. Reuse one to avoid allocations. */
-export class Writer {
-  /** The bytes; valid up to {@link Writer.length}. */
-  buf: Uint8Array;
-  /** How many bytes are written. */
-  length = 0;
-
-  /** Creates a writer with `capacity` bytes reserved. */
-  constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
-  }
-
-  /** Forgets what was written, keeping the memory. */
-  reset(): void {
-    this.length = 0;
-  }
-
-  /** Makes room for `n` more bytes. */
-  ensure(n: number): void {
-    const need = this.length + n;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-
-  /** Appends one byte. */
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.length++] = v;
-  }
-
-  /** Appends a big-endian 16-bit integer. */
-  u16(v: number): void {
-    this.ensure(2);
-    this.buf[this.length++] = v >>> 8;
-    this.buf[this.length++] = v;
-  }
-
-  /** Appends a big-endian 32-bit integer. */
-  u32(v: number): void {
-    this.ensure(4);
-    const b = this.buf;
-    let i = this.length;
-    b[i++] = v >>> 24;
-    b[i++] = v >>> 16;
-    b[i++] = v >>> 8;
-    b[i++] = v;
-    this.length = i;
-  }
-
-  /** Appends raw bytes. */
-  bytes(v: Uint8Array): void {
-    this.ensure(v.length);
-    this.buf.set(v, this.length);
-    this.length += v.length;
-  }
-
-  /** Appends a string as a one-byte length and its UTF-8 bytes. */
-  str8(s: string): void {
-    const n = s.length;
-    this.ensure(1 + n * 3);
-    const start = this.length;
-    let i = start + 1;
-    const b = this.buf;
-    let ascii = true;
-    for (let k = 0; k < n; k++) {
-      const c = s.charCodeAt(k);
-      if (c >= 0x80) {
-        ascii = false;
-        break;
-      }
-      b[i++] = c;
-    }
-    if (!ascii) {
-      i = start + 1 + textEncoder.encodeInto(s, b.subarray(start + 1)).written;
-    }
-    const len = i - start - 1;
-    if (len > 255) throw new CodecError(`string of ${len} bytes is longer than 255`);
-    b[start] = len;
-    this.length = i;
-  }
-
-  /** A copy of the written bytes. */
-  toBytes(): Uint8Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
 /** Scratch writer of {@link encode}, {@link encodeBody} and {@link pack} (all synchronous). */
 const scratch = new Writer(2048);
-
-/**
- * Encoded frames are handed out as views into shared slabs rather than as
- * fresh arrays: allocating a small Uint8Array costs 10-20 times more than a
- * view (it dominated encoding). A slab is never written twice, so a view stays
- * valid; a slab is freed once no view of it is left. Frames larger than a
- * quarter slab get their own array.
- */
-const SLAB_SIZE = 16384;
-let slab = new Uint8Array(SLAB_SIZE);
-let slabUsed = 0;
-
-/** The bytes written to `w`, copied out of it (into the current slab). */
-function detach(w: Writer): Uint8Array {
-  const n = w.length;
-  if (n > SLAB_SIZE >> 2) return w.buf.slice(0, n);
-  if (slabUsed + n > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const start = slabUsed;
-  const end = start + n;
-  slabUsed = end;
-  const out = slab, src = w.buf;
-  if (n <= 64) {
-    for (let i = 0; i < n; i++) out[start + i] = src[i];
-  } else {
-    out.set(src.subarray(0, n), start);
-  }
-  return out.subarray(start, end);
-}
 
 function u32Check(v: number, what: string): number {
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
@@ -375,133 +220,22 @@ export function encode(message: Message): Uint8Array {
   return detach(w);
 }
 
-/** A cursor over bytes being decoded; every read is bounds-checked. */
-class Reader {
-  pos: number;
-  constructor(readonly buf: Uint8Array, pos: number, readonly end: number) {
-    this.pos = pos;
+/** Reads a u16 count of member records, then the records (INFO, SYNC). */
+function readRecords(r: Reader): MemberRecord[] {
+  const count = r.u16("member count");
+  // Every record needs at least RECORD_OVERHEAD bytes plus one for the address.
+  if (count * (RECORD_OVERHEAD + 1) > r.end - r.pos) {
+    throw new CodecError(`member count ${count} is more than the bytes present can hold`);
   }
-
-  need(n: number, what: string): void {
-    if (this.pos + n > this.end) {
-      throw new CodecError(
-        `truncated ${what} at byte ${this.pos}: need ${n}, have ${this.end - this.pos}`,
-      );
-    }
+  const members: MemberRecord[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const address = r.address("member address");
+    const code = r.u8("member state");
+    const state = STATES[code];
+    if (state === undefined) throw new CodecError(`unknown member state ${code}`);
+    members[i] = { address, state, incarnation: r.u32("incarnation") };
   }
-
-  u8(what: string): number {
-    this.need(1, what);
-    return this.buf[this.pos++];
-  }
-
-  u16(what: string): number {
-    this.need(2, what);
-    const b = this.buf, i = this.pos;
-    this.pos = i + 2;
-    return (b[i] << 8) | b[i + 1];
-  }
-
-  u32(what: string): number {
-    this.need(4, what);
-    const b = this.buf, i = this.pos;
-    this.pos = i + 4;
-    return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
-  }
-
-  str8(what: string): string {
-    const n = this.u8(what);
-    this.need(n, what);
-    const b = this.buf, start = this.pos, end = start + n;
-    this.pos = end;
-    for (let i = start; i < end; i++) {
-      if (b[i] >= 0x80) {
-        try {
-          return textDecoder.decode(b.subarray(start, end));
-        } catch {
-          throw new CodecError(`${what} at byte ${start} is not valid UTF-8`);
-        }
-      }
-    }
-    // ASCII: one call instead of a concatenation per character.
-    return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
-  }
-
-  address(what: string): string {
-    // Fast path, one pass: an ASCII HOST:PORT is checked while it is scanned.
-    const b = this.buf, at = this.pos;
-    if (at < this.end) {
-      const start = at + 1, end = start + b[at];
-      if (end <= this.end) {
-        let colon = -1, ok = true;
-        for (let i = start; i < end; i++) {
-          const c = b[i];
-          if (c === 0x3a) colon = i;
-          else if (c <= 0x20 || c >= 0x7f) {
-            ok = false;
-            break;
-          }
-        }
-        if (ok && colon > start && end - colon - 1 >= 1 && end - colon - 1 <= 5) {
-          let port = 0;
-          for (let i = colon + 1; i < end; i++) {
-            const d = b[i] - 48;
-            if (d < 0 || d > 9) {
-              port = -1;
-              break;
-            }
-            port = port * 10 + d;
-          }
-          if (port >= 0 && port <= 65535) {
-            this.pos = end;
-            return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
-          }
-        }
-      }
-    }
-    // Anything else (non-ASCII, malformed, truncated): the general path and its errors.
-    const s = this.str8(what);
-    if (!isAddress(s)) throw new CodecError(`${what} "${s}" is not HOST:PORT`);
-    return s;
-  }
-
-  records(): MemberRecord[] {
-    const count = this.u16("member count");
-    // Every record needs at least RECORD_OVERHEAD bytes plus one for the address.
-    if (count * (RECORD_OVERHEAD + 1) > this.end - this.pos) {
-      throw new CodecError(`member count ${count} is more than the bytes present can hold`);
-    }
-    const members: MemberRecord[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      const address = this.address("member address");
-      const code = this.u8("member state");
-      const state = STATES[code];
-      if (state === undefined) throw new CodecError(`unknown member state ${code}`);
-      members[i] = { address, state, incarnation: this.u32("incarnation") };
-    }
-    return members;
-  }
-}
-
-/**
- * True when `s` looks like `host:port`: a non-empty host without spaces and
- * a port of 1-5 digits up to 65535. Cheap enough for the receive path.
- */
-export function isAddress(s: string): boolean {
-  const colon = s.lastIndexOf(":");
-  if (colon <= 0 || colon === s.length - 1 || s.length - colon - 1 > 5) return false;
-  let port = 0;
-  for (let i = colon + 1; i < s.length; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return false;
-    port = port * 10 + c;
-  }
-  if (port > 65535) return false;
-  for (let i = 0; i < colon; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 0x20 || c === 0x7f) return false;
-  }
-  return true;
+  return members;
 }
 
 function readBody(r: Reader): SingleMessage {
@@ -510,7 +244,7 @@ function readBody(r: Reader): SingleMessage {
     case Kind.init:
       return { type: "init", incarnation: r.u32("incarnation") };
     case Kind.info:
-      return { type: "info", members: r.records() };
+      return { type: "info", members: readRecords(r) };
     case Kind.conn:
       return { type: "conn", incarnation: r.u32("incarnation") };
     case Kind.gosp: {
@@ -545,7 +279,7 @@ function readBody(r: Reader): SingleMessage {
     case Kind.sync: {
       const flags = r.u8("sync flags");
       if (flags > 1) throw new CodecError(`unknown sync flags ${flags}`);
-      return { type: "sync", reply: flags === 1, members: r.records() };
+      return { type: "sync", reply: flags === 1, members: readRecords(r) };
     }
     case Kind.ihave:
     case Kind.iwant: {

@@ -25,13 +25,13 @@
  * decimal number from 1 to 65535 without leading zeros. IPv6 is not part of
  * the seed format.
  *
- * Native frames start with {@link MAGIC} (0xd7, not ASCII), so a datagram can
- * never be both; {@link detectWire} tells them apart.
+ * Native frames start with a byte that is not ASCII (0xd7), so a datagram can
+ * never be both; detect.ts tells them apart.
  *
  * @module
  */
 
-import { CodecError, MAGIC } from "./codec.ts";
+import { CodecError } from "./error.ts";
 
 /**
  * A message of the seed wire format.
@@ -299,23 +299,4 @@ function decodeSeedFrame(bytes: Uint8Array): SeedMessage {
  */
 export function isSeedFrame(bytes: Uint8Array): boolean {
   return tagOf(bytes) !== undefined;
-}
-
-/**
- * Which wire format a datagram looks like, from its first bytes only:
- * `"native"` when it starts with {@link MAGIC}, `"seed"` when
- * {@link isSeedFrame} says so, `"unknown"` otherwise (including empty input).
- * The datagram may still fail to decode.
- *
- * @example
- * ```ts
- * import { detectWire, encode, encodeSeed } from "@gossip/peer";
- * console.assert(detectWire(encode({ type: "ack", seq: 1 })) === "native");
- * console.assert(detectWire(encodeSeed({ type: "init" })) === "seed");
- * console.assert(detectWire(new Uint8Array([0x00])) === "unknown");
- * ```
- */
-export function detectWire(bytes: Uint8Array): "native" | "seed" | "unknown" {
-  if (bytes.length > 0 && bytes[0] === MAGIC) return "native";
-  return isSeedFrame(bytes) ? "seed" : "unknown";
 }

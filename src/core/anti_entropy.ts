@@ -1,0 +1,109 @@
+/**
+ * Anti-entropy: push-pull exchanges of whole member tables (SYNC). Every
+ * `pushPullInterval` (scaled up above 32 members) a node exchanges tables
+ * with one random live member, and tries one member it believes dead, so
+ * that healed partitions merge again. A joiner makes three early exchanges,
+ * so members that missed an ALIVE in a join storm learn it within seconds.
+ *
+ * @module
+ */
+
+import type { MemberRecord } from "../wire/message.ts";
+import type { Admission } from "./admission.ts";
+import { type Context, drop } from "./context.ts";
+import type { Outbox } from "./outbox.ts";
+import { type MemberState, toRecord } from "./state.ts";
+
+/** The push-pull schedule and the SYNC handler. */
+export class AntiEntropy {
+  #ctx: Pick<Context, "self" | "env" | "config" | "members" | "metrics" | "phase">;
+  #outbox: Outbox;
+  #state: MemberState;
+  #admission: Admission;
+
+  /** Creates the exchange schedule of one node. */
+  constructor(
+    ctx: Pick<Context, "self" | "env" | "config" | "members" | "metrics" | "phase">,
+    outbox: Outbox,
+    state: MemberState,
+    admission: Admission,
+  ) {
+    this.#ctx = ctx;
+    this.#outbox = outbox;
+    this.#state = state;
+    this.#admission = admission;
+  }
+
+  /** Schedules the first exchange at a random point of the interval, so nodes do not sync in step. */
+  start(): void {
+    const { env, config } = this.#ctx;
+    if (config.pushPullInterval <= 0) return;
+    env.schedule({ name: "push-pull" }, env.random.next() * this.#interval());
+  }
+
+  /** The `push-pull` timer: one exchange with a live member, one with a dead one. */
+  pushPull(): void {
+    const { env, members, phase } = this.#ctx;
+    env.schedule({ name: "push-pull" }, this.#interval());
+    if (phase !== "running") return;
+    const [peer] = members.randomLive(env.random, 1);
+    if (peer) this.request(peer);
+    // Reconnect: also try one member we believe dead, so healed partitions merge again.
+    const dead: string[] = [];
+    for (const m of members.all()) if (m.state === "dead") dead.push(m.address);
+    if (dead.length > 0) this.request(dead[Math.floor(env.random.next() * dead.length)]);
+  }
+
+  /** Schedules the three early exchanges of a joiner, 1, 3 and 7 probe intervals on. */
+  soon(): void {
+    const { env, config } = this.#ctx;
+    if (config.pushPullInterval <= 0) return;
+    for (const k of [1, 3, 7]) env.schedule({ name: "early-sync" }, k * config.probeInterval);
+  }
+
+  /** The `early-sync` timer: one exchange with a random live member. */
+  early(): void {
+    const { env, members } = this.#ctx;
+    const [peer] = members.randomLive(env.random, 1);
+    if (peer) this.request(peer);
+  }
+
+  /** Asks `to` for a table exchange: our table, as SYNC requests. */
+  request(to: string): void {
+    this.#send(to, false);
+  }
+
+  /** SYNC from `from`: merge the records; answer a request once per exchange. */
+  onSync(from: string, reply: boolean, records: MemberRecord[]): void {
+    const ctx = this.#ctx;
+    if (ctx.phase !== "running") return;
+    const opens = records[0]?.address === from;
+    if (!reply && !ctx.members.get(from)) {
+      // Answering strangers would let a forged source make us send our whole
+      // table anywhere: a stranger that names itself gets the cookie PING and,
+      // once in, a SYNC request of ours (the exchange it asked for).
+      const own = records.find((r) => r.address === from);
+      if (own && this.#admission.allow(from, "sync")) {
+        this.#admission.admit(from, own.incarnation, "sync");
+      }
+      return drop(ctx, "unknown-sender", from, "sync from a stranger");
+    }
+    if (!reply && opens && !this.#admission.allow(from, "sync")) return;
+    for (const r of records) this.#state.merge(r, from, true);
+    // Answer once per exchange, not once per datagram (a table of k datagrams
+    // would cost k² back): the first datagram starts with the sender's own record.
+    if (!reply && opens) this.#send(from, true);
+  }
+
+  #send(to: string, reply: boolean): void {
+    const records = [this.#state.selfRecord(), ...[...this.#ctx.members.all()].map(toRecord)];
+    this.#outbox.sendRecords(to, records, (members) => ({ type: "sync", reply, members }));
+  }
+
+  #interval(): number {
+    const { members, config } = this.#ctx;
+    const n = members.liveCount + 1;
+    const scale = n <= 32 ? 1 : Math.ceil(Math.log2(n) - Math.log2(32)) + 1;
+    return config.pushPullInterval * scale;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Joining (INIT, INFO, CONN). A new node sends INIT to its seeds, again with
+ * a doubling delay until one answers; the seed answers with INFO, the member
+ * table (once the joiner passed admission); the joiner announces itself with
+ * CONN and by gossip, and makes a few early table exchanges.
+ *
+ * @module
+ */
+
+import { encodeBody } from "../wire/codec.ts";
+import type { MemberRecord } from "../wire/message.ts";
+import { shuffle } from "./_random.ts";
+import type { AntiEntropy } from "./anti_entropy.ts";
+import type { Context } from "./context.ts";
+import { isLive } from "./membership.ts";
+import type { Outbox } from "./outbox.ts";
+import { type MemberState, toRecord } from "./state.ts";
+
+/** Both sides of a join: the joiner's INIT retries and INFO, the seed's answer. */
+export class Join {
+  #ctx: Pick<Context, "self" | "env" | "config" | "members" | "phase">;
+  #outbox: Outbox;
+  #state: MemberState;
+  #antiEntropy: AntiEntropy;
+  #seeds: string[];
+  #joined = false;
+  #delay: number;
+
+  /** Creates the join of a node whose seeds are `seeds` (itself excluded). */
+  constructor(
+    ctx: Pick<Context, "self" | "env" | "config" | "members" | "phase">,
+    outbox: Outbox,
+    state: MemberState,
+    antiEntropy: AntiEntropy,
+    seeds: readonly string[],
+  ) {
+    this.#ctx = ctx;
+    this.#outbox = outbox;
+    this.#state = state;
+    this.#antiEntropy = antiEntropy;
+    this.#seeds = seeds.filter((s) => s !== ctx.self);
+    this.#delay = ctx.config.joinRetryInterval;
+  }
+
+  /** Whether a seed let this node in (true from the start without seeds). */
+  get joined(): boolean {
+    return this.#joined;
+  }
+
+  /** Starts joining: INIT to every seed, or nothing to do without seeds. */
+  start(): void {
+    if (this.#seeds.length === 0) this.#joined = true;
+    else this.retry();
+  }
+
+  /** Sends INIT to the seeds and schedules the next try (the `join` timer). */
+  retry(): void {
+    const ctx = this.#ctx;
+    if (this.#joined || ctx.phase !== "running") return;
+    const body = encodeBody({ type: "init", incarnation: this.#state.incarnation });
+    for (const seed of this.#seeds) this.#outbox.send(seed, [body], false);
+    const delay = this.#delay;
+    this.#delay = Math.min(this.#delay * 2, ctx.config.joinRetryMax);
+    ctx.env.schedule({ name: "join" }, delay);
+  }
+
+  /** Lets in a joiner that answered its cookie: it is sent the member table. */
+  answer(from: string, incarnation: number): void {
+    const ctx = this.#ctx;
+    if (ctx.phase !== "running") return;
+    this.#state.merge({ address: from, state: "alive", incarnation }, from, true);
+    // The requester's own record first (so it can refute a stale one at once), then ours.
+    const records: MemberRecord[] = [];
+    const own = ctx.members.get(from);
+    if (own) records.push(toRecord(own));
+    records.push(this.#state.selfRecord());
+    for (const member of ctx.members.all()) {
+      if (member.address !== from) records.push(toRecord(member));
+    }
+    this.#outbox.sendRecords(from, records, (members) => ({ type: "info", members }));
+  }
+
+  /** INFO from `from`: learn the table, announce ourselves, and (the first time) we are in. */
+  onInfo(from: string, records: MemberRecord[]): void {
+    const ctx = this.#ctx;
+    if (ctx.phase !== "running") return;
+    for (const r of records) if (r.address === ctx.self) this.#state.aboutSelf(r);
+    const learned: string[] = [];
+    for (const r of records) {
+      if (r.address === ctx.self) continue;
+      const changed = this.#state.merge(r, from, false);
+      if (changed && r.address !== from && isLive(r.state)) learned.push(r.address);
+    }
+    this.#connect(learned);
+    if (!this.#joined) {
+      this.#joined = true;
+      // Announce ourselves by gossip too (as memberlist does on join): with the
+      // seed and the members we CONNed, several sources spread our ALIVE.
+      this.#state.disseminate(this.#state.selfRecord(), ctx.self);
+      this.#antiEntropy.soon();
+      ctx.env.emit("joined", { seed: from, members: ctx.members.liveCount });
+    }
+  }
+
+  /**
+   * CONN: announce ourselves to the live members just learned of: to every
+   * one in mesh mode and in clusters up to `announceLimit` members (the
+   * original design); in larger epidemic clusters to `fanout` of them at
+   * random, once per join, so a join costs O(1) packets, not O(N): the seed
+   * gossips our ALIVE to the rest, members that learn of us by gossip CONN
+   * us, and probes teach the stragglers.
+   */
+  #connect(learned: string[]): void {
+    const { config, members, env } = this.#ctx;
+    const small = members.liveCount <= config.announceLimit;
+    const targets = config.mode === "mesh" || small
+      ? learned
+      : this.#joined
+      ? []
+      : shuffle(env.random, learned).slice(0, config.fanout);
+    if (targets.length === 0) return;
+    const conn = this.#state.connBody();
+    for (const address of targets) this.#outbox.send(address, [conn], false);
+  }
+}
