@@ -15,13 +15,6 @@ export interface HostPort {
 /**
  * Parses `host:port` (IPv6 as `[addr]:port`); throws `TypeError` with a
  * one-line reason when it is not one.
- *
- * @example
- * ```ts
- * import { parseAddress } from "@gossip/peer";
- * const { hostname, port } = parseAddress("[::1]:8080");
- * console.assert(hostname === "::1" && port === 8080);
- * ```
  */
 export function parseAddress(text: string): HostPort {
   let hostname: string;
@@ -52,12 +45,6 @@ export function parseAddress(text: string): HostPort {
 
 /**
  * Formats a host and port as an address, bracketing IPv6 literals.
- *
- * @example
- * ```ts
- * import { formatAddress } from "@gossip/peer";
- * console.assert(formatAddress("::1", 80) === "[::1]:80");
- * ```
  */
 export function formatAddress(hostname: string, port: number): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;

@@ -9,14 +9,6 @@
 /**
  * A health score from 0 (healthy) to `max - 1`; timeouts are multiplied by
  * `score + 1`.
- *
- * @example
- * ```ts
- * import { Awareness } from "@gossip/peer";
- * const a = new Awareness(8);
- * a.apply(+2);
- * console.assert(a.scale(500) === 1500);
- * ```
  */
 export class Awareness {
   #score = 0;

@@ -13,8 +13,12 @@
  *
  * @example
  * ```ts
- * import { profile } from "@gossip/peer";
- * const config = { ...profile("lan"), fanout: 4 };
+ * import { GossipNode, type ProtocolConfig } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const tuning: Partial<ProtocolConfig> = { fanout: 4, probeInterval: 2000, probeTimeout: 800 };
+ * await using node = await GossipNode.start({ port: 0, profile: "wan", ...tuning });
+ * assert.equal(node.config.fanout, 4);
+ * assert.equal(node.config.pushPullInterval, 60_000); // the rest is the wan profile's
  * ```
  */
 export interface ProtocolConfig {
@@ -85,7 +89,19 @@ export interface ProtocolConfig {
   maxSources: number;
 }
 
-/** The names of the built-in profiles. */
+/**
+ * The names of the built-in profiles, after memberlist's: `local` (one
+ * host), `lan` (the default) and `wan`.
+ *
+ * @example
+ * ```ts
+ * import { GossipNode, type ProfileName } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const name: ProfileName = "local";
+ * await using node = await GossipNode.start({ port: 0, profile: name });
+ * assert.equal(node.config.period, 100);
+ * ```
+ */
 export type ProfileName = "local" | "lan" | "wan";
 
 const LAN: ProtocolConfig = {
@@ -153,12 +169,6 @@ const PROFILES: Record<ProfileName, ProtocolConfig> = {
  * | indirectChecks | 1 | 3 | 3 |
  * | suspicionMult | 3 | 4 | 6 |
  * | pushPullInterval | 15 s | 30 s | 60 s |
- *
- * @example
- * ```ts
- * import { profile } from "@gossip/peer";
- * console.assert(profile("lan").probeInterval === 1000);
- * ```
  */
 export function profile(name: ProfileName = "lan"): ProtocolConfig {
   const p = PROFILES[name];
@@ -168,12 +178,6 @@ export function profile(name: ProfileName = "lan"): ProtocolConfig {
 
 /**
  * Checks a configuration, throwing `RangeError` naming the first bad field.
- *
- * @example
- * ```ts
- * import { profile, validateConfig } from "@gossip/peer";
- * validateConfig(profile("wan"));
- * ```
  */
 export function validateConfig(c: ProtocolConfig): void {
   const positive: (keyof ProtocolConfig)[] = [

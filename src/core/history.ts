@@ -18,15 +18,6 @@ interface Entry {
 /**
  * A bounded, time-limited store of encoded GOSP bodies, and a record of whom
  * this node offered them to (only those may ask for them).
- *
- * @example
- * ```ts
- * import { MessageHistory } from "@gossip/peer";
- * const h = new MessageHistory(16, 2000);
- * h.add({ origin: "127.0.0.1:1", id: 7 }, new Uint8Array([1]), 0);
- * console.assert(h.recent(500, 100, 10).length === 1);
- * console.assert(h.recent(5000, 100, 10).length === 0);
- * ```
  */
 export class MessageHistory {
   #entries = new Map<string, Entry>();

@@ -28,14 +28,6 @@ const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left:
 /**
  * True when the update `next` supersedes `current`: a higher incarnation, or
  * the same incarnation with a stronger state (`alive < suspect < dead < left`).
- *
- * @example
- * ```ts
- * import { supersedes } from "@gossip/peer";
- * console.assert(supersedes({ state: "suspect", incarnation: 1 }, { state: "alive", incarnation: 1 }));
- * console.assert(!supersedes({ state: "alive", incarnation: 1 }, { state: "suspect", incarnation: 1 }));
- * console.assert(supersedes({ state: "alive", incarnation: 2 }, { state: "dead", incarnation: 1 }));
- * ```
  */
 export function supersedes(
   next: Pick<MemberRecord, "state" | "incarnation">,
@@ -142,15 +134,6 @@ const SLOT_BYTES = 8 + 4 + 4 + 4 + 1;
  *
  * Records are kept in typed arrays indexed by slot (slots in insertion
  * order); {@link Membership.get} and {@link Membership.all} return copies.
- *
- * @example
- * ```ts
- * import { Membership } from "@gossip/peer";
- * const table = new Membership();
- * table.apply({ address: "127.0.0.1:1", state: "alive", incarnation: 0 }, 0);
- * table.apply({ address: "127.0.0.1:1", state: "suspect", incarnation: 0 }, 5);
- * console.assert(table.get("127.0.0.1:1")?.state === "suspect");
- * ```
  */
 export class Membership {
   /** Slot of each address number, -1 for none. */

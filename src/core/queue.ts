@@ -20,12 +20,6 @@ interface Item {
 
 /**
  * How many times an item is retransmitted in a cluster of `n` members.
- *
- * @example
- * ```ts
- * import { retransmitLimit } from "@gossip/peer";
- * console.assert(retransmitLimit(4, 50) === 8);
- * ```
  */
 export function retransmitLimit(mult: number, n: number): number {
   return Math.max(1, mult * Math.ceil(Math.log10(n + 1)));
@@ -33,16 +27,6 @@ export function retransmitLimit(mult: number, n: number): number {
 
 /**
  * A queue of pre-encoded messages, each sent a bounded number of times.
- *
- * @example
- * ```ts
- * import { BroadcastQueue } from "@gossip/peer";
- * const q = new BroadcastQueue();
- * q.enqueue("m:a", new Uint8Array(10), 2);
- * console.assert(q.take(100).length === 1);
- * console.assert(q.take(100).length === 1);
- * console.assert(q.take(100).length === 0);
- * ```
  */
 export class BroadcastQueue {
   /** buckets[t] holds the items sent t times, oldest first. */

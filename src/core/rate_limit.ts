@@ -6,12 +6,6 @@
 
 /**
  * Options for {@link RateLimiter}.
- *
- * @example
- * ```ts
- * import type { RateLimiterOptions } from "@gossip/peer";
- * const options: RateLimiterOptions = { rate: 20, burst: 40, maxSources: 4096 };
- * ```
  */
 export interface RateLimiterOptions {
   /** Tokens added per second to each source's bucket. */
@@ -36,16 +30,6 @@ interface Bucket {
  * A token bucket per source key (an address), with at most `maxSources`
  * buckets: each source may make `burst` requests at once and `rate` per
  * second after that.
- *
- * @example
- * ```ts
- * import { RateLimiter } from "@gossip/peer";
- * const limiter = new RateLimiter({ rate: 1, burst: 2, maxSources: 100 });
- * console.assert(limiter.allow("10.0.0.9:1", 0));
- * console.assert(limiter.allow("10.0.0.9:1", 0));
- * console.assert(!limiter.allow("10.0.0.9:1", 0)); // bucket empty
- * console.assert(limiter.allow("10.0.0.9:1", 1000)); // one token per second
- * ```
  */
 export class RateLimiter {
   readonly #rate: number;

@@ -7,14 +7,6 @@
 /**
  * Remembers keys for `ttl` milliseconds, at most `capacity` of them (the
  * oldest are forgotten first).
- *
- * @example
- * ```ts
- * import { SeenCache } from "@gossip/peer";
- * const seen = new SeenCache(1000, 60_000);
- * console.assert(seen.add("a", 0) === true);
- * console.assert(seen.add("a", 1) === false);
- * ```
  */
 export class SeenCache {
   #entries = new Map<string, number>();

@@ -29,13 +29,6 @@ const TAG_SIZE = 16;
  * Bytes sealing adds to a plaintext (29): the version byte, the 12-byte nonce
  * and the 16-byte tag. Subtract it from the datagram size budget when
  * encryption is on.
- *
- * @example
- * ```ts
- * import { SEAL_OVERHEAD } from "@gossip/peer";
- * const budget = 1400 - SEAL_OVERHEAD; // largest plaintext datagram
- * console.assert(budget === 1371);
- * ```
  */
 export const SEAL_OVERHEAD: number = 1 + NONCE_SIZE + TAG_SIZE;
 
@@ -72,17 +65,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * @param text The key, e.g. from `--key` or a key file line.
  * @returns The key's bytes.
  * @throws {TypeError} When `text` is not such a key.
- * @example
- * ```ts
- * import { parseKey } from "@gossip/peer";
- * const key = parseKey("AAECAwQFBgcICQoLDA0ODw==");
- * console.assert(key.length === 16);
- * try {
- *   parseKey("c2hvcnQ=");
- * } catch (e) {
- *   console.assert(e instanceof TypeError); // key must be base64 of 16, 24 or 32 bytes (got 5)
- * }
- * ```
  */
 export function parseKey(text: string): Uint8Array {
   if (typeof text !== "string" || !BASE64.test(text)) {
@@ -108,9 +90,12 @@ export function parseKey(text: string): Uint8Array {
  * @throws {RangeError} For any other size.
  * @example
  * ```ts
- * import { generateKey, parseKey } from "@gossip/peer";
+ * import { generateKey } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * const key = generateKey();
- * console.assert(parseKey(key).length === 32);
+ * assert.equal(atob(key).length, 32);
+ * assert.equal(atob(generateKey(16)).length, 16);
+ * assert.notEqual(generateKey(), key);
  * ```
  */
 export function generateKey(bytes = 32): string {
@@ -151,15 +136,17 @@ async function importEntry(bytes: Uint8Array): Promise<Entry> {
  * @example Seal, open, and rotate to a new key
  * ```ts
  * import { generateKey, Keyring } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * const oldKey = generateKey(), newKey = generateKey();
  * const ring = await Keyring.create([oldKey]);
  * const sealed = await ring.seal(new TextEncoder().encode("hi"), "prod");
  *
  * await ring.install(newKey); // opens with it from now on
  * ring.use(newKey); // seals with it from now on
- * console.assert((await ring.open(sealed, "prod")) !== undefined); // old key still opens
+ * assert.notEqual(await ring.open(sealed, "prod"), undefined); // the old key still opens
  * ring.remove(oldKey);
- * console.assert((await ring.open(sealed, "prod")) === undefined);
+ * assert.equal(await ring.open(sealed, "prod"), undefined);
+ * assert.deepEqual(ring.list(), [newKey]);
  * ```
  */
 export class Keyring {
@@ -178,12 +165,6 @@ export class Keyring {
    *
    * @param keys At least one key.
    * @throws {TypeError} When `keys` is empty or a key is malformed.
-   * @example
-   * ```ts
-   * import { generateKey, Keyring } from "@gossip/peer";
-   * const ring = await Keyring.create([generateKey(), generateKey(16)]);
-   * console.assert(ring.list().length === 2);
-   * ```
    */
   static async create(keys: (string | Uint8Array)[]): Promise<Keyring> {
     if (!Array.isArray(keys) || keys.length === 0) {
@@ -203,13 +184,6 @@ export class Keyring {
    * already there does nothing.
    *
    * @throws {TypeError} When the key is malformed.
-   * @example
-   * ```ts
-   * import { generateKey, Keyring } from "@gossip/peer";
-   * const ring = await Keyring.create([generateKey()]);
-   * await ring.install(generateKey());
-   * console.assert(ring.list().length === 2);
-   * ```
    */
   async install(key: string | Uint8Array): Promise<void> {
     const bytes = keyBytes(key);
@@ -225,14 +199,6 @@ export class Keyring {
    *
    * @throws {TypeError} When the key is malformed.
    * @throws {Error} When the key is not installed.
-   * @example
-   * ```ts
-   * import { generateKey, Keyring } from "@gossip/peer";
-   * const a = generateKey(), b = generateKey();
-   * const ring = await Keyring.create([a, b]);
-   * ring.use(b);
-   * console.assert(ring.primary === b);
-   * ```
    */
   use(key: string | Uint8Array): void {
     const i = this.#find(keyBytes(key));
@@ -248,14 +214,6 @@ export class Keyring {
    *
    * @throws {TypeError} When the key is malformed.
    * @throws {Error} When the key is the primary or is not installed.
-   * @example
-   * ```ts
-   * import { generateKey, Keyring } from "@gossip/peer";
-   * const a = generateKey(), b = generateKey();
-   * const ring = await Keyring.create([a, b]);
-   * ring.remove(b);
-   * console.assert(ring.list().length === 1);
-   * ```
    */
   remove(key: string | Uint8Array): void {
     const i = this.#find(keyBytes(key));
@@ -266,14 +224,6 @@ export class Keyring {
 
   /**
    * The installed keys as base64, primary first.
-   *
-   * @example
-   * ```ts
-   * import { generateKey, Keyring } from "@gossip/peer";
-   * const key = generateKey();
-   * const ring = await Keyring.create([key]);
-   * console.assert(ring.list()[0] === key);
-   * ```
    */
   list(): string[] {
     return this.#entries.map((e) => e.base64);
@@ -281,13 +231,6 @@ export class Keyring {
 
   /**
    * The primary key, as base64: the one that seals.
-   *
-   * @example
-   * ```ts
-   * import { generateKey, Keyring } from "@gossip/peer";
-   * const key = generateKey();
-   * console.assert((await Keyring.create([key])).primary === key);
-   * ```
    */
   get primary(): string {
     return this.#entries[0].base64;
@@ -305,13 +248,6 @@ export class Keyring {
    * @returns `[0x01][12-byte nonce][ciphertext + 16-byte tag]`, {@link SEAL_OVERHEAD}
    *   bytes longer than `plaintext`.
    * @throws {TypeError} When `nonce` is given and is not 12 bytes.
-   * @example
-   * ```ts
-   * import { generateKey, Keyring, SEAL_OVERHEAD } from "@gossip/peer";
-   * const ring = await Keyring.create([generateKey()]);
-   * const sealed = await ring.seal(new Uint8Array(100), "");
-   * console.assert(sealed.length === 100 + SEAL_OVERHEAD);
-   * ```
    */
   async seal(plaintext: Uint8Array, label: string, nonce?: Uint8Array): Promise<Uint8Array> {
     const { key } = this.#entries[0];
@@ -338,14 +274,6 @@ export class Keyring {
    * @returns The plaintext, or `undefined` when the input is too short, has
    *   another version byte, was tampered with, or no installed key (with this
    *   label) opens it.
-   * @example
-   * ```ts
-   * import { generateKey, Keyring } from "@gossip/peer";
-   * const ring = await Keyring.create([generateKey()]);
-   * const sealed = await ring.seal(new Uint8Array([1, 2, 3]), "a");
-   * console.assert((await ring.open(sealed, "a"))?.length === 3);
-   * console.assert((await ring.open(sealed, "b")) === undefined);
-   * ```
    */
   async open(sealed: Uint8Array, label: string): Promise<Uint8Array | undefined> {
     if (

@@ -23,12 +23,6 @@ const NONCE_SIZE = 12;
  *
  * @param now Milliseconds since the Unix epoch, e.g. `Date.now()`.
  * @returns A fresh nonce.
- * @example
- * ```ts
- * import { nonceTime, timedNonce } from "@gossip/peer";
- * const nonce = timedNonce(1_700_000_000_123);
- * console.assert(nonce.length === 12 && nonceTime(nonce) === 1_700_000_000);
- * ```
  */
 export function timedNonce(now: number): Uint8Array {
   const nonce = crypto.getRandomValues(new Uint8Array(NONCE_SIZE));
@@ -45,11 +39,6 @@ export function timedNonce(now: number): Uint8Array {
  *
  * @param nonce At least 4 bytes; the nonce as sealed.
  * @returns The seconds it names.
- * @example
- * ```ts
- * import { nonceTime } from "@gossip/peer";
- * console.assert(nonceTime(new Uint8Array([0, 0, 1, 0, 9, 9, 9, 9, 9, 9, 9, 9])) === 256);
- * ```
  */
 export function nonceTime(nonce: Uint8Array): number {
   return ((nonce[0] << 24) | (nonce[1] << 16) | (nonce[2] << 8) | nonce[3]) >>> 0;
@@ -60,23 +49,11 @@ export function nonceTime(nonce: Uint8Array): number {
  * `"seen"` (its nonce was accepted before), `"stale"` (its timestamp is
  * outside the window, or older than what the full cache can still vouch
  * for).
- *
- * @example
- * ```ts
- * import type { ReplayVerdict } from "@gossip/peer";
- * const v: ReplayVerdict = "ok";
- * ```
  */
 export type ReplayVerdict = "ok" | "seen" | "stale";
 
 /**
  * Options for {@link ReplayGuard}.
- *
- * @example
- * ```ts
- * import type { ReplayGuardOptions } from "@gossip/peer";
- * const options: ReplayGuardOptions = { window: 60_000, capacity: 65_536 };
- * ```
  */
 export interface ReplayGuardOptions {
   /**
@@ -97,17 +74,6 @@ export interface ReplayGuardOptions {
  * one's (`floor`): a forgotten nonce can then never be accepted again. Under
  * a load above `capacity / window` the window so shrinks for late datagrams;
  * it never lets a replay through.
- *
- * @example
- * ```ts
- * import { ReplayGuard, timedNonce } from "@gossip/peer";
- * const guard = new ReplayGuard({ window: 60_000, capacity: 1000 });
- * const now = Date.now();
- * const nonce = timedNonce(now);
- * console.assert(guard.accept(nonce, now) === "ok");
- * console.assert(guard.accept(nonce, now + 1000) === "seen");
- * console.assert(guard.accept(timedNonce(now - 120_000), now) === "stale");
- * ```
  */
 export class ReplayGuard {
   readonly #window: number;

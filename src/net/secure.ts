@@ -34,12 +34,6 @@ import type { DatagramHandler, Transport } from "./transport.ts";
  * First byte of a labelled, unencrypted datagram: `[0xd8][u8 length][label]`
  * comes before the frame. The codec's magic is 0xd7, so an unlabelled node
  * rejects labelled datagrams.
- *
- * @example
- * ```ts
- * import { LABEL_MAGIC, MAGIC } from "@gossip/peer";
- * console.assert(LABEL_MAGIC !== MAGIC);
- * ```
  */
 export const LABEL_MAGIC: number = 0xd8;
 
@@ -50,27 +44,11 @@ export const LABEL_MAGIC: number = 0xd8;
  * header, `"replay"` when a sealed datagram was received before or its
  * timestamp is outside the acceptance window, `"seal"` when a datagram to
  * send could not be sealed.
- *
- * @example
- * ```ts
- * import type { SecureDropReason } from "@gossip/peer";
- * const counts: Record<SecureDropReason, number> = { decrypt: 0, label: 0, seal: 0 };
- * counts.decrypt++;
- * ```
  */
 export type SecureDropReason = "decrypt" | "label" | "replay" | "seal";
 
 /**
  * Options for {@link SecureTransport}.
- *
- * @example A labelled cluster without encryption
- * ```ts
- * import type { SecureTransportOptions } from "@gossip/peer";
- * const options: SecureTransportOptions = {
- *   label: "staging",
- *   onDrop: (reason, from) => console.debug(`drop ${reason} from ${from}`),
- * };
- * ```
  */
 export interface SecureTransportOptions {
   /** Seal every datagram sent and open every datagram received with these keys. */
@@ -111,42 +89,6 @@ const settled = Promise.resolve();
  * A handler or `onDrop` callback that throws while datagrams are delivered
  * asynchronously (with keys) is reported with `reportError`, like any
  * uncaught error; delivery of later datagrams goes on.
- *
- * @example Encrypting over a socket that hears what it sends
- * ```ts
- * import {
- *   type DatagramHandler,
- *   generateKey,
- *   Keyring,
- *   SecureTransport,
- *   type Transport,
- * } from "@gossip/peer";
- * class Loopback implements Transport {
- *   readonly address = "127.0.0.1:7946";
- *   #handler?: DatagramHandler;
- *   listen(handler: DatagramHandler): void {
- *     this.#handler = handler;
- *   }
- *   send(_to: string, data: Uint8Array): void {
- *     console.assert(data[0] === 0x01); // sealed: version byte, nonce, ciphertext, tag
- *     this.#handler?.(this.address, data);
- *   }
- *   close(): Promise<void> {
- *     return Promise.resolve();
- *   }
- * }
- * const secure = new SecureTransport(new Loopback(), {
- *   keyring: await Keyring.create([generateKey()]),
- *   label: "prod",
- *   onDrop: (reason, from) => console.warn(`dropped a datagram from ${from}: ${reason}`),
- * });
- * const received: Uint8Array[] = [];
- * secure.listen((_from, data) => received.push(data));
- * secure.send(secure.address, new Uint8Array([0xd7, 1, 6, 0, 0, 0, 1]));
- * await secure.flush();
- * console.assert(received[0][0] === 0xd7);
- * await secure.close();
- * ```
  */
 export class SecureTransport implements Transport {
   readonly #inner: Transport;
@@ -269,23 +211,6 @@ export class SecureTransport implements Transport {
    * been sealed and handed to the inner transport, and every datagram
    * received so far has been opened and delivered (or dropped). Work that
    * starts meanwhile, such as a reply sent by the handler, is awaited too.
-   *
-   * @example
-   * ```ts
-   * import { generateKey, Keyring, SecureTransport, type Transport } from "@gossip/peer";
-   * const sent: Uint8Array[] = [];
-   * const socket: Transport = {
-   *   address: "127.0.0.1:7946",
-   *   listen() {},
-   *   send: (_to, data) => void sent.push(data),
-   *   close: () => Promise.resolve(),
-   * };
-   * const secure = new SecureTransport(socket, { keyring: await Keyring.create([generateKey()]) });
-   * secure.send("127.0.0.1:7947", new Uint8Array(10));
-   * await secure.flush();
-   * console.assert(sent[0].length === 10 + secure.overhead);
-   * await secure.close();
-   * ```
    */
   async flush(): Promise<void> {
     let send: Promise<void>, receive: Promise<void>;

@@ -21,20 +21,28 @@ export type DatagramHandler = (from: string, data: Uint8Array) => void;
  * An unreliable datagram socket: best-effort, unordered, may drop or
  * duplicate.
  *
- * @example A transport that prints what it is asked to send
+ * @example A transport that hears what it sends
  * ```ts
- * import type { DatagramHandler, Transport } from "@gossip/peer";
- * class PrintTransport implements Transport {
+ * import type { Transport } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * class Loopback implements Transport {
  *   readonly address = "127.0.0.1:1";
- *   listen(_handler: DatagramHandler): void {}
- *   send(to: string, data: Uint8Array): void {
- *     console.log(to, data.length);
+ *   #handler?: (from: string, data: Uint8Array) => void;
+ *   listen(handler: (from: string, data: Uint8Array) => void): void {
+ *     this.#handler = handler;
+ *   }
+ *   send(_to: string, data: Uint8Array): void {
+ *     this.#handler?.(this.address, data);
  *   }
  *   close(): Promise<void> {
  *     return Promise.resolve();
  *   }
  * }
- * new PrintTransport().send("127.0.0.1:2", new Uint8Array(3));
+ * const t = new Loopback();
+ * const got: number[] = [];
+ * t.listen((_from, data) => got.push(data.length));
+ * t.send(t.address, new Uint8Array(3));
+ * assert.deepEqual(got, [3]);
  * ```
  */
 export interface Transport {

@@ -15,12 +15,6 @@ const RECEIVE_SLAB = 16384;
 
 /**
  * Options for {@link UdpTransport.bind}.
- *
- * @example
- * ```ts
- * import type { UdpTransportOptions } from "@gossip/peer";
- * const options: UdpTransportOptions = { hostname: "::1", port: 0 };
- * ```
  */
 export interface UdpTransportOptions {
   /** Address to bind, default `127.0.0.1`. IPv6 literals without brackets. */
@@ -34,15 +28,6 @@ export interface UdpTransportOptions {
 /**
  * A {@link Transport} on a UDP socket. `close()` ends the receive loop
  * cleanly and waits for pending sends.
- *
- * @example
- * ```ts ignore
- * import { UdpTransport } from "@gossip/peer";
- * const t = await UdpTransport.bind({ hostname: "127.0.0.1", port: 0 });
- * t.listen((from, data) => console.log(from, data.length));
- * t.send(t.address, new TextEncoder().encode("hi"));
- * await t.close();
- * ```
  */
 export class UdpTransport implements Transport {
   /** The bound address, `host:port`. */

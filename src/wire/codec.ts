@@ -147,12 +147,6 @@ export function writeBody(w: Writer, m: SingleMessage): void {
 /**
  * Encodes a single message's kind and body (no header): the unit that
  * {@link pack} combines into datagrams.
- *
- * @example
- * ```ts
- * import { encodeBody, pack } from "@gossip/peer";
- * const datagram = pack([encodeBody({ type: "ack", seq: 1 })]);
- * ```
  */
 export function encodeBody(m: SingleMessage): Uint8Array {
   const w = scratch;
@@ -169,13 +163,6 @@ export function packedSize(count: number, bodyBytes: number): number {
 /**
  * Packs pre-encoded bodies (from {@link encodeBody}) into one datagram: a
  * single frame for one body, a batch frame for several (at most 255).
- *
- * @example
- * ```ts
- * import { decode, encodeBody, pack } from "@gossip/peer";
- * const bytes = pack([encodeBody({ type: "ack", seq: 1 }), encodeBody({ type: "nack", seq: 2 })]);
- * console.assert(decode(bytes).type === "batch");
- * ```
  */
 export function pack(bodies: readonly Uint8Array[], w: Writer = scratch): Uint8Array {
   if (bodies.length === 0 || bodies.length > 255) {
@@ -204,8 +191,10 @@ export function pack(bodies: readonly Uint8Array[], w: Writer = scratch): Uint8A
  * @example
  * ```ts
  * import { decode, encode } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * const bytes = encode({ type: "conn", incarnation: 3 });
- * console.assert(decode(bytes).type === "conn");
+ * assert.deepEqual([...bytes], [0xd7, 1, 0x03, 0, 0, 0, 3]); // magic, version, kind, incarnation
+ * assert.deepEqual(decode(bytes), { type: "conn", incarnation: 3 });
  * ```
  */
 export function encode(message: Message): Uint8Array {
@@ -303,9 +292,11 @@ function readBody(r: Reader): SingleMessage {
  *
  * @example
  * ```ts
- * import { decode, encode } from "@gossip/peer";
+ * import { CodecError, decode, encode } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * const m = decode(encode({ type: "ping", seq: 7, target: "127.0.0.1:9000" }));
- * console.assert(m.type === "ping" && m.seq === 7);
+ * assert.deepEqual(m, { type: "ping", seq: 7, target: "127.0.0.1:9000" });
+ * assert.throws(() => decode(new TextEncoder().encode("INIT")), CodecError);
  * ```
  */
 export function decode(bytes: Uint8Array): Message {

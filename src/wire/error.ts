@@ -12,11 +12,9 @@
  * @example
  * ```ts
  * import { CodecError, decode } from "@gossip/peer";
- * try {
- *   decode(new Uint8Array([1, 2, 3]));
- * } catch (e) {
- *   console.assert(e instanceof CodecError);
- * }
+ * import assert from "node:assert/strict";
+ * assert.throws(() => decode(new Uint8Array([1, 2, 3])), CodecError);
+ * assert.throws(() => decode(new Uint8Array([0xd7, 1, 0x06, 0])), /truncated seq/);
  * ```
  */
 export class CodecError extends Error {

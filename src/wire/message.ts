@@ -11,6 +11,15 @@
  * - `suspect`: missed a probe; will be declared dead unless it refutes.
  * - `dead`: confirmed failed.
  * - `left`: said goodbye (graceful leave).
+ *
+ * @example
+ * ```ts
+ * import { GossipNode, type MemberState } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * await using node = await GossipNode.start({ port: 0 });
+ * const state: MemberState = node.members()[0].state; // this node, first
+ * assert.equal(state, "alive");
+ * ```
  */
 export type MemberState = "alive" | "suspect" | "dead" | "left";
 
@@ -19,8 +28,10 @@ export type MemberState = "alive" | "suspect" | "dead" | "left";
  *
  * @example
  * ```ts
- * import type { MemberRecord } from "@gossip/peer";
+ * import { decode, encode, type MemberRecord } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * const m: MemberRecord = { address: "127.0.0.1:8080", state: "alive", incarnation: 0 };
+ * assert.deepEqual(decode(encode({ type: "info", members: [m] })), { type: "info", members: [m] });
  * ```
  */
 export interface MemberRecord {
@@ -32,7 +43,17 @@ export interface MemberRecord {
   incarnation: number;
 }
 
-/** INIT: a new node asks an initial peer to let it in. */
+/**
+ * INIT: a new node asks an initial peer to let it in.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type InitMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: InitMessage = { type: "init", incarnation: 0 };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface InitMessage {
   /** Discriminant. */
   type: "init";
@@ -40,7 +61,17 @@ export interface InitMessage {
   incarnation: number;
 }
 
-/** INFO: the initial peer answers with the members it knows (itself included). */
+/**
+ * INFO: the initial peer answers with the members it knows (itself included).
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type InfoMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: InfoMessage = { type: "info", members: [{ address: "127.0.0.1:8080", state: "alive", incarnation: 2 }] };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface InfoMessage {
   /** Discriminant. */
   type: "info";
@@ -48,7 +79,17 @@ export interface InfoMessage {
   members: MemberRecord[];
 }
 
-/** CONN: the new node announces itself to a peer, who adds it. */
+/**
+ * CONN: the new node announces itself to a peer, who adds it.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type ConnMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: ConnMessage = { type: "conn", incarnation: 0 };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface ConnMessage {
   /** Discriminant. */
   type: "conn";
@@ -56,7 +97,17 @@ export interface ConnMessage {
   incarnation: number;
 }
 
-/** GOSP: an application message, spread by gossip and delivered once. */
+/**
+ * GOSP: an application message, spread by gossip and delivered once.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type GospMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: GospMessage = { type: "gosp", origin: "127.0.0.1:8080", id: 7, hops: 1, payload: new Uint8Array([104, 105]) };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface GospMessage {
   /** Discriminant. */
   type: "gosp";
@@ -70,7 +121,17 @@ export interface GospMessage {
   payload: Uint8Array;
 }
 
-/** PING: a direct probe. */
+/**
+ * PING: a direct probe.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type PingMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: PingMessage = { type: "ping", seq: 41, target: "127.0.0.1:8081" };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface PingMessage {
   /** Discriminant. */
   type: "ping";
@@ -80,7 +141,17 @@ export interface PingMessage {
   target: string;
 }
 
-/** ACK: the answer to a PING (or, relayed, to a PING-REQ). */
+/**
+ * ACK: the answer to a PING (or, relayed, to a PING-REQ).
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type AckMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: AckMessage = { type: "ack", seq: 41 };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface AckMessage {
   /** Discriminant. */
   type: "ack";
@@ -88,7 +159,17 @@ export interface AckMessage {
   seq: number;
 }
 
-/** PING-REQ: asks a member to probe `target` on the sender's behalf. */
+/**
+ * PING-REQ: asks a member to probe `target` on the sender's behalf.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type PingReqMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: PingReqMessage = { type: "ping-req", seq: 42, target: "127.0.0.1:8082" };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface PingReqMessage {
   /** Discriminant. */
   type: "ping-req";
@@ -98,7 +179,17 @@ export interface PingReqMessage {
   target: string;
 }
 
-/** NACK: the relay of a PING-REQ got no answer in time (Lifeguard). */
+/**
+ * NACK: the relay of a PING-REQ got no answer in time (Lifeguard).
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type NackMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: NackMessage = { type: "nack", seq: 42 };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface NackMessage {
   /** Discriminant. */
   type: "nack";
@@ -106,7 +197,17 @@ export interface NackMessage {
   seq: number;
 }
 
-/** ALIVE: `address` is alive at `incarnation` (joins and refutations). */
+/**
+ * ALIVE: `address` is alive at `incarnation` (joins and refutations).
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type AliveMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: AliveMessage = { type: "alive", address: "127.0.0.1:8081", incarnation: 3 };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface AliveMessage {
   /** Discriminant. */
   type: "alive";
@@ -116,7 +217,17 @@ export interface AliveMessage {
   incarnation: number;
 }
 
-/** SUSPECT: `from` suspects `address` at `incarnation`. */
+/**
+ * SUSPECT: `from` suspects `address` at `incarnation`.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type SuspectMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: SuspectMessage = { type: "suspect", address: "127.0.0.1:8081", incarnation: 3, from: "127.0.0.1:8080" };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface SuspectMessage {
   /** Discriminant. */
   type: "suspect";
@@ -128,7 +239,17 @@ export interface SuspectMessage {
   from: string;
 }
 
-/** DEAD: `from` declares `address` dead at `incarnation`. */
+/**
+ * DEAD: `from` declares `address` dead at `incarnation`.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type DeadMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: DeadMessage = { type: "dead", address: "127.0.0.1:8081", incarnation: 3, from: "127.0.0.1:8080" };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface DeadMessage {
   /** Discriminant. */
   type: "dead";
@@ -140,7 +261,17 @@ export interface DeadMessage {
   from: string;
 }
 
-/** LEAVE: `address` left the cluster gracefully at `incarnation`. */
+/**
+ * LEAVE: `address` left the cluster gracefully at `incarnation`.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type LeaveMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: LeaveMessage = { type: "leave", address: "127.0.0.1:8081", incarnation: 4 };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface LeaveMessage {
   /** Discriminant. */
   type: "leave";
@@ -150,7 +281,17 @@ export interface LeaveMessage {
   incarnation: number;
 }
 
-/** SYNC: push-pull anti-entropy: a (part of a) full member table. */
+/**
+ * SYNC: push-pull anti-entropy: a (part of a) full member table.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type SyncMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: SyncMessage = { type: "sync", reply: false, members: [{ address: "127.0.0.1:8080", state: "suspect", incarnation: 1 }] };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface SyncMessage {
   /** Discriminant. */
   type: "sync";
@@ -165,8 +306,11 @@ export interface SyncMessage {
  *
  * @example
  * ```ts
- * import type { MessageRef } from "@gossip/peer";
+ * import { decode, encode, type MessageRef } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * const ref: MessageRef = { origin: "127.0.0.1:8080", id: 42 };
+ * const m = decode(encode({ type: "ihave", messages: [ref] }));
+ * assert.deepEqual(m, { type: "ihave", messages: [ref] });
  * ```
  */
 export interface MessageRef {
@@ -176,7 +320,17 @@ export interface MessageRef {
   id: number;
 }
 
-/** IHAVE: the gossip messages the sender delivered recently (a repair offer). */
+/**
+ * IHAVE: the gossip messages the sender delivered recently (a repair offer).
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type IHaveMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: IHaveMessage = { type: "ihave", messages: [{ origin: "127.0.0.1:8080", id: 7 }] };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface IHaveMessage {
   /** Discriminant. */
   type: "ihave";
@@ -184,7 +338,17 @@ export interface IHaveMessage {
   messages: MessageRef[];
 }
 
-/** IWANT: asks the sender of an IHAVE for the messages listed. */
+/**
+ * IWANT: asks the sender of an IHAVE for the messages listed.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type IWantMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: IWantMessage = { type: "iwant", messages: [{ origin: "127.0.0.1:8080", id: 7 }] };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface IWantMessage {
   /** Discriminant. */
   type: "iwant";
@@ -192,7 +356,17 @@ export interface IWantMessage {
   messages: MessageRef[];
 }
 
-/** Several messages in one datagram. Batches do not nest. */
+/**
+ * Several messages in one datagram. Batches do not nest.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type BatchMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: BatchMessage = { type: "batch", messages: [{ type: "ack", seq: 1 }, { type: "conn", incarnation: 0 }] };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
 export interface BatchMessage {
   /** Discriminant. */
   type: "batch";
@@ -205,8 +379,11 @@ export interface BatchMessage {
  *
  * @example
  * ```ts
- * import type { SingleMessage } from "@gossip/peer";
- * const m: SingleMessage = { type: "ack", seq: 1 };
+ * import { decode, encode, type SingleMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const parts: SingleMessage[] = [{ type: "ack", seq: 1 }, { type: "nack", seq: 2 }];
+ * const m = decode(encode({ type: "batch", messages: parts }));
+ * assert.deepEqual(m, { type: "batch", messages: parts });
  * ```
  */
 export type SingleMessage =
@@ -231,9 +408,12 @@ export type SingleMessage =
  *
  * @example
  * ```ts
- * import { encode, type Message } from "@gossip/peer";
+ * import { decode, encode, type Message } from "@gossip/peer";
+ * import assert from "node:assert/strict";
  * const m: Message = { type: "init", incarnation: 0 };
  * const bytes = encode(m);
+ * assert.equal(bytes.length, 7);
+ * assert.deepEqual(decode(bytes), m);
  * ```
  */
 export type Message = SingleMessage | BatchMessage;

@@ -39,14 +39,6 @@ import { CodecError } from "./error.ts";
  * - `info`: the initial peer's known peers, as `ip:port` addresses.
  * - `conn`: the new node announces itself to a peer from INFO.
  * - `gosp`: a gossiped text message.
- *
- * @example
- * ```ts
- * import { encodeSeed, type SeedMessage } from "@gossip/peer";
- * const m: SeedMessage = { type: "gosp", text: "Hello!" };
- * const bytes = encodeSeed(m); // the ASCII bytes "GOSPHello!"
- * console.assert(bytes.length === 10);
- * ```
  */
 export type SeedMessage =
   | { type: "init" }
@@ -148,15 +140,6 @@ function frame(type: SeedType, body: Uint8Array | undefined): Uint8Array {
  * peer that is not a seed `ip:port` address, a GOSP text that is not
  * well-formed UTF-16 or that ends in a NUL or `"\n"` (which
  * {@link decodeSeed} would strip), an unknown type, or (for INFO) a `maxBytes` below 4.
- *
- * @example
- * ```ts
- * import { encodeSeed } from "@gossip/peer";
- * const bytes = encodeSeed({ type: "info", peers: ["127.0.0.1:8081", "127.0.0.1:8082"] });
- * console.assert(new TextDecoder().decode(bytes) === "INFO127.0.0.1:8081 127.0.0.1:8082");
- * const small = encodeSeed({ type: "info", peers: ["127.0.0.1:8081", "127.0.0.1:8082"] }, 20);
- * console.assert(new TextDecoder().decode(small) === "INFO127.0.0.1:8081");
- * ```
  */
 export function encodeSeed(m: SeedMessage, maxBytes: number = DEFAULT_MAX_BYTES): Uint8Array {
   switch (m?.type) {
@@ -232,13 +215,6 @@ function utf8(bytes: Uint8Array, what: string): string {
  * Throws {@link CodecError}, and nothing else, when the bytes are not a seed
  * frame: shorter than a tag, an unknown tag, a body after INIT or CONN, a bad
  * INFO address, or invalid UTF-8.
- *
- * @example
- * ```ts
- * import { decodeSeed } from "@gossip/peer";
- * const m = decodeSeed(new TextEncoder().encode("INFO127.0.0.1:8081  127.0.0.1:8082\0\0"));
- * console.assert(m.type === "info" && m.peers.length === 2);
- * ```
  */
 export function decodeSeed(bytes: Uint8Array): SeedMessage {
   try {
@@ -289,13 +265,6 @@ function decodeSeedFrame(bytes: Uint8Array): SeedMessage {
  * True when `bytes` starts with one of the four seed tags (`INIT`, `INFO`,
  * `CONN`, `GOSP`). Only the first four bytes are looked at, so this is cheap
  * enough for a receive path; the frame may still fail {@link decodeSeed}.
- *
- * @example
- * ```ts
- * import { isSeedFrame } from "@gossip/peer";
- * console.assert(isSeedFrame(new TextEncoder().encode("CONN")));
- * console.assert(!isSeedFrame(new TextEncoder().encode("HELO")));
- * ```
  */
 export function isSeedFrame(bytes: Uint8Array): boolean {
   return tagOf(bytes) !== undefined;
