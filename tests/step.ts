@@ -11,6 +11,9 @@ import type { GossipNodeEventMap } from "../src/events.ts";
 import { seededRandom } from "../src/clock.ts";
 import { decode, encode } from "../src/wire/codec.ts";
 import type { Message, SingleMessage } from "../src/wire/message.ts";
+import { profile, type ProtocolConfig } from "../src/core/config.ts";
+import { Protocol } from "../src/core/protocol.ts";
+import type { CoreTimer } from "../src/core/timers.ts";
 
 /** One emitted event, with its type. */
 export type Emitted = {
@@ -158,4 +161,33 @@ export function deliver(
     n++;
   }
   return n;
+}
+
+/** A native engine (LAN profile unless overridden) under step control. */
+export function protocolStep(
+  self: string,
+  config: Partial<ProtocolConfig> = {},
+  options: { seeds?: string[]; seed?: number; time?: StepTime } = {},
+): Step<Protocol, CoreTimer> {
+  return new Step<Protocol, CoreTimer>(
+    self,
+    (env) => new Protocol(env, { ...profile("lan"), ...config }, options.seeds ?? []),
+    options,
+  );
+}
+
+/**
+ * Starts the engine and teaches it `addresses` as alive members (a SYNC
+ * reply, as push-pull delivers), then forgets what that made it send.
+ */
+export function startKnowing(
+  step: Step<Protocol, CoreTimer>,
+  addresses: string[],
+  incarnation = 0,
+): void {
+  step.engine.start();
+  const members = addresses.map((address) => ({ address, state: "alive" as const, incarnation }));
+  step.receive(addresses[0], { type: "sync", reply: true, members });
+  step.outbox = [];
+  step.events.length = 0;
 }
