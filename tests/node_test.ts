@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encode, GossipNode, type MessageDetail } from "../mod.ts";
-import { closeAll, fullMesh, startCluster, waitFor } from "./helpers.ts";
+import { closeAll, fullMesh, startCluster, startNode, waitFor } from "./helpers.ts";
 
 const text = (p: Uint8Array) => new TextDecoder().decode(p);
 
@@ -79,7 +79,7 @@ Deno.test("node: peers joining through different seeds (a chain) still end in a 
 Deno.test("node: two groups joined through their own seeds merge when one node bridges them", async () => {
   const a = await startCluster(4);
   const b = await startCluster(4);
-  const bridge = await GossipNode.start({ seeds: [a[1].address, b[2].address] });
+  const bridge = await startNode({ seeds: [a[1].address, b[2].address] });
   const all = [...a, ...b, bridge];
   try {
     await waitFor(() => fullMesh(all), { what: "merged mesh", timeout: 20_000 });
@@ -93,12 +93,12 @@ Deno.test("node: a join retries until the seed comes up", async () => {
   const probe = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
   probe.close();
-  const joiner = await GossipNode.start({ seeds: [`127.0.0.1:${port}`], joinRetryInterval: 50 });
+  const joiner = await startNode({ seeds: [`127.0.0.1:${port}`], joinRetryInterval: 50 });
   let seed: GossipNode | undefined;
   try {
     assert.equal(joiner.joined, false);
     await waitFor(() => joiner.metrics().packetsSent >= 2, { what: "a retried INIT" });
-    seed = await GossipNode.start({ port });
+    seed = await startNode({ port });
     await waitFor(() => joiner.joined && seed!.peers().includes(joiner.address), {
       what: "late join",
     });
@@ -112,12 +112,12 @@ Deno.test("node: a join retries until the seed comes up", async () => {
 Deno.test("node: IPv6 loopback works", async () => {
   let a: GossipNode;
   try {
-    a = await GossipNode.start({ hostname: "::1" });
+    a = await startNode({ hostname: "::1" });
   } catch (e) {
     console.log(`  skipped: no IPv6 loopback here (${e})`);
     return;
   }
-  const b = await GossipNode.start({ hostname: "::1", seeds: [a.address] });
+  const b = await startNode({ hostname: "::1", seeds: [a.address] });
   try {
     assert.match(a.address, /^\[::1\]:\d+$/);
     await waitFor(() => fullMesh([a, b]), { what: "IPv6 pair" });

@@ -8,7 +8,7 @@ import {
   decode,
   encode,
   generateKey,
-  GossipNode,
+  type GossipNode,
   type GossipNodeOptions,
   Keyring,
   type MemberRecord,
@@ -20,25 +20,25 @@ import {
 import { profile } from "../src/core/config.ts";
 import { Protocol } from "../src/core/protocol.ts";
 import { Step } from "./step.ts";
-import { UdpTransport } from "../src/net/udp.ts";
 import { nonceTime, ReplayGuard, timedNonce } from "../src/net/replay_guard.ts";
 import { RateLimiter } from "../src/core/rate_limit.ts";
 import { SecureTransport } from "../src/net/secure.ts";
 import type { DatagramHandler } from "../src/net/transport.ts";
-import { closeAll, fullMesh, startCluster, waitFor } from "./helpers.ts";
+import { closeAll, fullMesh, startCluster, startNode, udp, waitFor } from "./helpers.ts";
 
 const FAST: GossipNodeOptions = { profile: "local" };
 
 /**
  * A UDP transport that records what it sends (sealed, when the node has
- * keys) and can go deaf and mute, like a node cut off by the network.
+ * keys) and can go deaf and mute, like a node cut off by the network. Its
+ * socket comes from `udp()`: every datagram in and out wakes the waiters.
  */
 class Tap implements Transport {
   readonly sent: { to: string; data: Uint8Array }[] = [];
   blocked = false;
-  private constructor(readonly inner: UdpTransport) {}
+  private constructor(readonly inner: Transport) {}
   static async bind(port = 0): Promise<Tap> {
-    return new Tap(await UdpTransport.bind({ hostname: "127.0.0.1", port }));
+    return new Tap(await udp({ hostname: "127.0.0.1", port }));
   }
   get address(): string {
     return this.inner.address;
@@ -114,7 +114,7 @@ Deno.test("security: a keyed 5-node cluster forms and delivers; a node with a wr
     );
     nodes[2].broadcast("sealed hello");
     await waitFor(() => got.every((g, i) => i === 2 || g.length === 1), { what: "delivery" });
-    intruder = await GossipNode.start({
+    intruder = await startNode({
       ...FAST,
       keys: [generateKey()],
       seeds: [nodes[0].address],
@@ -154,7 +154,7 @@ for (const keyed of [false, true]) {
     try {
       await waitFor(() => fullMesh(a) && fullMesh(b), { what: "both clusters formed" });
       // A beta node that lists an alpha node as a seed (and a beta one).
-      bridge = await GossipNode.start({
+      bridge = await startNode({
         ...common,
         label: "beta",
         seeds: [a[0].address, b[0].address],
@@ -304,7 +304,7 @@ Deno.test("security: replaying a captured sealed leave and a captured sealed sus
   const nodes: GossipNode[] = [];
   const start = async (seeds: string[], port = 0) => {
     const tap = await Tap.bind(port);
-    const node = await GossipNode.start({ ...FAST, keys: [key], transport: tap, seeds });
+    const node = await startNode({ ...FAST, keys: [key], transport: tap, seeds });
     taps.push(tap);
     nodes.push(node);
     return { tap, node };
@@ -400,9 +400,9 @@ Deno.test("security: a replayed GOSP is not delivered twice, even after the seen
   const key = generateKey();
   const ring = await Keyring.create([key]);
   const tap = await Tap.bind();
-  const origin = await GossipNode.start({ ...FAST, keys: [key], transport: tap });
+  const origin = await startNode({ ...FAST, keys: [key], transport: tap });
   // A seen cache that forgets at once: only the replay guard can stop a second delivery.
-  const target = await GossipNode.start({
+  const target = await startNode({
     ...FAST,
     keys: [key],
     seenTtl: 1,
