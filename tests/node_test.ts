@@ -238,6 +238,11 @@ Deno.test("node: a 10-peer UDP cluster declares dead a peer whose socket closed 
   // Faster than LAN so the test is short: probe every 200 ms, suspicion 3 x 200 ms at least.
   const fast = { probeInterval: 200, probeTimeout: 80, suspicionMult: 3, period: 50 };
   const nodes = await startCluster(10, fast);
+  // Every death declared anywhere, from the start: only the victim may be named.
+  const deaths: string[] = [];
+  for (const n of nodes) {
+    n.addEventListener("dead", (e) => deaths.push(`${e.detail.address} dead at ${n.address}`));
+  }
   try {
     await waitFor(() => fullMesh(nodes), { what: "full mesh of 10" });
     const victim = nodes[9];
@@ -256,6 +261,11 @@ Deno.test("node: a 10-peer UDP cluster declares dead a peer whose socket closed 
       assert.equal(n.members().find((m) => m.address === victim.address)?.state, "dead");
       assert.ok(!n.peers().includes(victim.address));
     }
+    assert.deepEqual(
+      deaths.filter((d) => !d.startsWith(`${victim.address} `)),
+      [],
+      "no live node was declared dead",
+    );
   } finally {
     await closeAll(nodes);
   }

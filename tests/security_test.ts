@@ -408,6 +408,11 @@ Deno.test("security: a replayed GOSP is not delivered twice, even after the seen
     seenTtl: 1,
     seeds: [origin.address],
   });
+  // The origin is closed without leaving: the target, still running, must never be declared dead.
+  const deaths: string[] = [];
+  for (const n of [origin, target]) {
+    n.addEventListener("dead", (e) => deaths.push(`${e.detail.address} dead at ${n.address}`));
+  }
   try {
     await waitFor(() => fullMesh([origin, target]), { what: "pair" });
     let delivered = 0;
@@ -428,6 +433,11 @@ Deno.test("security: a replayed GOSP is not delivered twice, even after the seen
     await replay(gosp, target.address);
     await waitFor(() => replayed(target) - drops >= gosp.length, { what: "replays dropped" });
     assert.equal(delivered, count);
+    assert.deepEqual(
+      deaths.filter((d) => d.startsWith(`${target.address} `)),
+      [],
+      "no live node was declared dead",
+    );
   } finally {
     await origin.close();
     await target.close();
