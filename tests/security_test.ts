@@ -85,10 +85,18 @@ async function replay(datagrams: Uint8Array[], to: string): Promise<void> {
   }
 }
 
-/** Replay drops as the node counts them (GossipNode maps them to `replay` once wired; see report). */
-function replayed(node: GossipNode): number {
-  const d = node.metrics().dropped;
-  return d.replay + d.decrypt;
+/** A node's `replay` and `decrypt` drop counts, to tell a refused replay from a failed open. */
+function replayDrops(node: GossipNode): { replay: number; decrypt: number } {
+  const { replay, decrypt } = node.metrics().dropped;
+  return { replay, decrypt };
+}
+
+/** How far each count in `now` grew since `before`. */
+function grown(
+  before: { replay: number; decrypt: number },
+  now: { replay: number; decrypt: number },
+): { replay: number; decrypt: number } {
+  return { replay: now.replay - before.replay, decrypt: now.decrypt - before.decrypt };
 }
 
 function view(nodes: GossipNode[]): string {
@@ -371,7 +379,7 @@ Deno.test("security: replaying a captured sealed leave and a captured sealed sus
       }
     }
     const table = view(nodes);
-    const drops = nodes.map(replayed);
+    const drops = nodes.map(replayDrops);
     // Each to every node (a node that never received one takes it as new: the
     // merge rules make it stale), then each to the node it was captured on its
     // way to, which refuses it as a replay (the victim was cut off: it never
@@ -383,10 +391,17 @@ Deno.test("security: replaying a captured sealed leave and a captured sealed sus
       leaves.includes(d) || (d.to !== victim.address && d.to !== leaverAddress)
     );
     for (const d of received) await replay([d.data], d.to);
+    // Each received one is refused twice by the node it was sent to, as a replay
+    // (a nonce it accepted before), never as a datagram that failed to open.
+    const expected = nodes.map((n) => ({
+      replay: 2 * received.filter((d) => d.to === n.address).length,
+      decrypt: 0,
+    }));
     await waitFor(
-      () => nodes.reduce((sum, n, i) => sum + replayed(n) - drops[i], 0) >= 2 * received.length,
+      () => nodes.every((n, i) => replayDrops(n).replay - drops[i].replay >= expected[i].replay),
       { what: "replays dropped" },
     );
+    assert.deepEqual(nodes.map((n, i) => grown(drops[i], replayDrops(n))), expected);
     assert.equal(view(nodes), table);
     assert.deepEqual(events, []);
     assert.ok(fullMesh(nodes));
@@ -428,9 +443,12 @@ Deno.test("security: a replayed GOSP is not delivered twice, even after the seen
       if ((await messagesIn(ring, d.data)).some((m) => m.type === "gosp")) gosp.push(d.data);
     }
     assert.ok(gosp.length > 0);
-    const count = delivered, drops = replayed(target);
+    const count = delivered, drops = replayDrops(target);
     await replay(gosp, target.address);
-    await waitFor(() => replayed(target) - drops >= gosp.length, { what: "replays dropped" });
+    await waitFor(() => replayDrops(target).replay - drops.replay >= gosp.length, {
+      what: "replays dropped",
+    });
+    assert.deepEqual(grown(drops, replayDrops(target)), { replay: gosp.length, decrypt: 0 });
     assert.equal(delivered, count);
     assert.deepEqual(
       deaths.filter((d) => d.startsWith(`${target.address} `)),
