@@ -11,7 +11,7 @@ import { main, parseCli, USAGE, UsageError } from "../cli.ts";
 import { profile } from "../src/core/config.ts";
 import type { ProfileName } from "../mod.ts";
 import { nodeOptions, startNode } from "../src/cli/run.ts";
-import { waitFor } from "./helpers.ts";
+import { notify, waitFor } from "./helpers.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).href;
 const ROOT = new URL("..", import.meta.url);
@@ -21,7 +21,10 @@ const DEADLINE = 15_000;
 
 type Event = Record<string, unknown> & { event: string };
 
-/** One cli.ts child process whose stdout lines and stderr text are collected as they come. */
+/**
+ * One cli.ts child process whose stdout lines and stderr text are collected
+ * as they come; each chunk of output, and the exit, wakes the waiters.
+ */
 class Peer implements AsyncDisposable {
   readonly child: Deno.ChildProcess;
   readonly lines: string[] = [];
@@ -46,7 +49,10 @@ class Peer implements AsyncDisposable {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    this.child.status.then(() => this.#exited = true);
+    this.child.status.then(() => {
+      this.#exited = true;
+      notify();
+    });
     if (stdin) this.#stdin = this.child.stdin.getWriter();
     this.#pumps = Promise.all([
       readLines(this.child.stdout, (line) => this.lines.push(line)),
@@ -148,8 +154,10 @@ async function readLines(
       onLine(buffer.slice(0, nl));
       buffer = buffer.slice(nl + 1);
     }
+    notify();
   }
   if (buffer !== "") onLine(buffer);
+  notify();
 }
 
 /** Runs cli.ts to completion (bounded) and returns its output as text. */
@@ -317,7 +325,10 @@ Deno.test("cli: main() in process: version, usage error, key file error, run unt
   const out: string[] = [];
   const err: string[] = [];
   const io = {
-    stdout: (l: string) => out.push(l),
+    stdout: (l: string) => {
+      out.push(l);
+      notify(); // the in-process node's output is what the wait below watches
+    },
     stderr: (l: string) => err.push(l),
     stdin: null,
   };

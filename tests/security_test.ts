@@ -8,7 +8,7 @@ import {
   decode,
   encode,
   generateKey,
-  GossipNode,
+  type GossipNode,
   type GossipNodeOptions,
   Keyring,
   type MemberRecord,
@@ -20,25 +20,25 @@ import {
 import { profile } from "../src/core/config.ts";
 import { Protocol } from "../src/core/protocol.ts";
 import { Step } from "./step.ts";
-import { UdpTransport } from "../src/net/udp.ts";
 import { nonceTime, ReplayGuard, timedNonce } from "../src/net/replay_guard.ts";
 import { RateLimiter } from "../src/core/rate_limit.ts";
 import { SecureTransport } from "../src/net/secure.ts";
 import type { DatagramHandler } from "../src/net/transport.ts";
-import { closeAll, fullMesh, startCluster, waitFor } from "./helpers.ts";
+import { closeAll, fullMesh, startCluster, startNode, udp, waitFor } from "./helpers.ts";
 
 const FAST: GossipNodeOptions = { profile: "local" };
 
 /**
  * A UDP transport that records what it sends (sealed, when the node has
- * keys) and can go deaf and mute, like a node cut off by the network.
+ * keys) and can go deaf and mute, like a node cut off by the network. Its
+ * socket comes from `udp()`: every datagram in and out wakes the waiters.
  */
 class Tap implements Transport {
   readonly sent: { to: string; data: Uint8Array }[] = [];
   blocked = false;
-  private constructor(readonly inner: UdpTransport) {}
+  private constructor(readonly inner: Transport) {}
   static async bind(port = 0): Promise<Tap> {
-    return new Tap(await UdpTransport.bind({ hostname: "127.0.0.1", port }));
+    return new Tap(await udp({ hostname: "127.0.0.1", port }));
   }
   get address(): string {
     return this.inner.address;
@@ -85,10 +85,18 @@ async function replay(datagrams: Uint8Array[], to: string): Promise<void> {
   }
 }
 
-/** Replay drops as the node counts them (GossipNode maps them to `replay` once wired; see report). */
-function replayed(node: GossipNode): number {
-  const d = node.metrics().dropped;
-  return d.replay + d.decrypt;
+/** A node's `replay` and `decrypt` drop counts, to tell a refused replay from a failed open. */
+function replayDrops(node: GossipNode): { replay: number; decrypt: number } {
+  const { replay, decrypt } = node.metrics().dropped;
+  return { replay, decrypt };
+}
+
+/** How far each count in `now` grew since `before`. */
+function grown(
+  before: { replay: number; decrypt: number },
+  now: { replay: number; decrypt: number },
+): { replay: number; decrypt: number } {
+  return { replay: now.replay - before.replay, decrypt: now.decrypt - before.decrypt };
 }
 
 function view(nodes: GossipNode[]): string {
@@ -114,7 +122,7 @@ Deno.test("security: a keyed 5-node cluster forms and delivers; a node with a wr
     );
     nodes[2].broadcast("sealed hello");
     await waitFor(() => got.every((g, i) => i === 2 || g.length === 1), { what: "delivery" });
-    intruder = await GossipNode.start({
+    intruder = await startNode({
       ...FAST,
       keys: [generateKey()],
       seeds: [nodes[0].address],
@@ -154,7 +162,7 @@ for (const keyed of [false, true]) {
     try {
       await waitFor(() => fullMesh(a) && fullMesh(b), { what: "both clusters formed" });
       // A beta node that lists an alpha node as a seed (and a beta one).
-      bridge = await GossipNode.start({
+      bridge = await startNode({
         ...common,
         label: "beta",
         seeds: [a[0].address, b[0].address],
@@ -304,7 +312,7 @@ Deno.test("security: replaying a captured sealed leave and a captured sealed sus
   const nodes: GossipNode[] = [];
   const start = async (seeds: string[], port = 0) => {
     const tap = await Tap.bind(port);
-    const node = await GossipNode.start({ ...FAST, keys: [key], transport: tap, seeds });
+    const node = await startNode({ ...FAST, keys: [key], transport: tap, seeds });
     taps.push(tap);
     nodes.push(node);
     return { tap, node };
@@ -317,23 +325,22 @@ Deno.test("security: replaying a captured sealed leave and a captured sealed sus
     // A suspect: cut node 3 off until someone accuses it.
     const victim = nodes[3];
     taps[3].blocked = true;
-    const accusations = async () => {
-      const found: { to: string; data: Uint8Array }[] = [];
-      for (const tap of taps.slice(0, 3)) {
-        for (const d of tap.sent) {
+    // Every datagram the others sent, opened once each as it is sent.
+    const suspects: { to: string; data: Uint8Array }[] = [];
+    const scanned = [0, 0, 0];
+    const accused = async () => {
+      for (const [i, tap] of taps.slice(0, 3).entries()) {
+        while (scanned[i] < tap.sent.length) {
+          const d = tap.sent[scanned[i]++];
           const ms = await messagesIn(ring, d.data);
-          if (ms.some((m) => m.type === "suspect" && m.address === victim.address)) found.push(d);
+          if (ms.some((m) => m.type === "suspect" && m.address === victim.address)) {
+            suspects.push(d);
+          }
         }
       }
-      return found;
+      return suspects.length > 0;
     };
-    let suspects: { to: string; data: Uint8Array }[] = [];
-    const deadline = Date.now() + 10_000;
-    while (suspects.length === 0) {
-      assert.ok(Date.now() < deadline, "no suspect captured");
-      await new Promise((r) => setTimeout(r, 20));
-      suspects = await accusations();
-    }
+    await waitFor(accused, { what: "a captured suspect" });
     taps[3].blocked = false;
     await waitFor(
       () =>
@@ -372,7 +379,7 @@ Deno.test("security: replaying a captured sealed leave and a captured sealed sus
       }
     }
     const table = view(nodes);
-    const drops = nodes.map(replayed);
+    const drops = nodes.map(replayDrops);
     // Each to every node (a node that never received one takes it as new: the
     // merge rules make it stale), then each to the node it was captured on its
     // way to, which refuses it as a replay (the victim was cut off: it never
@@ -384,10 +391,17 @@ Deno.test("security: replaying a captured sealed leave and a captured sealed sus
       leaves.includes(d) || (d.to !== victim.address && d.to !== leaverAddress)
     );
     for (const d of received) await replay([d.data], d.to);
+    // Each received one is refused twice by the node it was sent to, as a replay
+    // (a nonce it accepted before), never as a datagram that failed to open.
+    const expected = nodes.map((n) => ({
+      replay: 2 * received.filter((d) => d.to === n.address).length,
+      decrypt: 0,
+    }));
     await waitFor(
-      () => nodes.reduce((sum, n, i) => sum + replayed(n) - drops[i], 0) >= 2 * received.length,
+      () => nodes.every((n, i) => replayDrops(n).replay - drops[i].replay >= expected[i].replay),
       { what: "replays dropped" },
     );
+    assert.deepEqual(nodes.map((n, i) => grown(drops[i], replayDrops(n))), expected);
     assert.equal(view(nodes), table);
     assert.deepEqual(events, []);
     assert.ok(fullMesh(nodes));
@@ -400,14 +414,19 @@ Deno.test("security: a replayed GOSP is not delivered twice, even after the seen
   const key = generateKey();
   const ring = await Keyring.create([key]);
   const tap = await Tap.bind();
-  const origin = await GossipNode.start({ ...FAST, keys: [key], transport: tap });
+  const origin = await startNode({ ...FAST, keys: [key], transport: tap });
   // A seen cache that forgets at once: only the replay guard can stop a second delivery.
-  const target = await GossipNode.start({
+  const target = await startNode({
     ...FAST,
     keys: [key],
     seenTtl: 1,
     seeds: [origin.address],
   });
+  // The origin is closed without leaving: the target, still running, must never be declared dead.
+  const deaths: string[] = [];
+  for (const n of [origin, target]) {
+    n.addEventListener("dead", (e) => deaths.push(`${e.detail.address} dead at ${n.address}`));
+  }
   try {
     await waitFor(() => fullMesh([origin, target]), { what: "pair" });
     let delivered = 0;
@@ -424,10 +443,18 @@ Deno.test("security: a replayed GOSP is not delivered twice, even after the seen
       if ((await messagesIn(ring, d.data)).some((m) => m.type === "gosp")) gosp.push(d.data);
     }
     assert.ok(gosp.length > 0);
-    const count = delivered, drops = replayed(target);
+    const count = delivered, drops = replayDrops(target);
     await replay(gosp, target.address);
-    await waitFor(() => replayed(target) - drops >= gosp.length, { what: "replays dropped" });
+    await waitFor(() => replayDrops(target).replay - drops.replay >= gosp.length, {
+      what: "replays dropped",
+    });
+    assert.deepEqual(grown(drops, replayDrops(target)), { replay: gosp.length, decrypt: 0 });
     assert.equal(delivered, count);
+    assert.deepEqual(
+      deaths.filter((d) => d.startsWith(`${target.address} `)),
+      [],
+      "no live node was declared dead",
+    );
   } finally {
     await origin.close();
     await target.close();
