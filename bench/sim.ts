@@ -20,7 +20,7 @@
  * @module
  */
 
-import { seededRandom } from "../src/clock.ts";
+import { seededRandom } from "../src/testing/random.ts";
 import { profile } from "../src/core/config.ts";
 import { type Broadcast, Simulation } from "../src/testing/simulation.ts";
 

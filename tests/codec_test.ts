@@ -7,9 +7,9 @@ import {
   MAGIC,
   type Message,
   pack,
-  seededRandom,
   VERSION,
 } from "../mod.ts";
+import { seededRandom } from "../src/testing/mod.ts";
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
 

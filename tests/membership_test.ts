@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type MemberRecord,
-  Membership,
-  type MemberState,
-  seededRandom,
-  supersedes,
-} from "../mod.ts";
+import { type MemberRecord, Membership, type MemberState, supersedes } from "../mod.ts";
+import { seededRandom } from "../src/testing/mod.ts";
 
 const A = "127.0.0.1:1";
 const rec = (state: MemberState, incarnation: number, address = A): MemberRecord => ({

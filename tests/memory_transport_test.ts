@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seededRandom, VirtualClock } from "../src/clock.ts";
+import { seededRandom, VirtualClock } from "../src/testing/mod.ts";
 import { parseAddress } from "../src/address.ts";
 import { MemoryNetwork, type MemoryTransport } from "../src/testing/memory_network.ts";
 

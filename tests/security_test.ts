@@ -16,12 +16,11 @@ import {
   profile,
   Protocol,
   type ProtocolConfig,
-  seededRandom,
   type SingleMessage,
   type Transport,
   UdpTransport,
-  VirtualClock,
 } from "../mod.ts";
+import { seededRandom, VirtualClock } from "../src/testing/mod.ts";
 import { nonceTime, ReplayGuard, timedNonce } from "../src/net/replay_guard.ts";
 import { RateLimiter } from "../src/core/rate_limit.ts";
 import { SecureTransport } from "../src/net/secure.ts";

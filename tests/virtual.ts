@@ -5,9 +5,8 @@ import {
   type GossipNodeEventMap,
   type GossipNodeOptions,
   MemoryNetwork,
-  seededRandom,
-  VirtualClock,
 } from "../mod.ts";
+import { seededRandom, VirtualClock } from "../src/testing/mod.ts";
 
 /** One recorded node event. */
 export interface Recorded {

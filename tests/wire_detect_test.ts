@@ -5,7 +5,7 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { seededRandom, VirtualClock } from "../src/clock.ts";
+import { seededRandom, VirtualClock } from "../src/testing/mod.ts";
 import { profile } from "../src/core/config.ts";
 import { Protocol, type ProtocolEvent } from "../src/core/protocol.ts";
 

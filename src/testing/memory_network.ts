@@ -24,7 +24,7 @@ import type { DatagramHandler, Transport } from "../net/transport.ts";
  *
  * @example
  * ```ts
- * import { MemoryNetwork, type MemoryNetworkOptions, seededRandom, VirtualClock } from "@gossip/peer";
+ * import { MemoryNetwork, type MemoryNetworkOptions, seededRandom, VirtualClock } from "@gossip/peer/testing";
  * const options: MemoryNetworkOptions = {
  *   clock: new VirtualClock(),
  *   random: seededRandom(1),
@@ -62,7 +62,7 @@ export interface MemoryNetworkOptions {
  *
  * @example
  * ```ts
- * import { type LinkOptions, MemoryNetwork } from "@gossip/peer";
+ * import { type LinkOptions, MemoryNetwork } from "@gossip/peer/testing";
  * const slow: LinkOptions = { delay: 200, loss: 0.5 };
  * const network = new MemoryNetwork();
  * network.setLink("10.0.0.1:7946", "10.0.0.2:7946", slow);
@@ -82,7 +82,7 @@ export interface LinkOptions {
  *
  * @example
  * ```ts
- * import { type DropStats, MemoryNetwork } from "@gossip/peer";
+ * import { type DropStats, MemoryNetwork } from "@gossip/peer/testing";
  * const dropped: DropStats = new MemoryNetwork().stats.dropped;
  * console.assert(dropped.loss === 0);
  * ```
@@ -107,7 +107,7 @@ export interface DropStats {
  *
  * @example
  * ```ts
- * import { MemoryNetwork, type NetworkStats } from "@gossip/peer";
+ * import { MemoryNetwork, type NetworkStats } from "@gossip/peer/testing";
  * const stats: NetworkStats = new MemoryNetwork().stats;
  * console.assert(stats.sent === 0 && stats.bytes === 0);
  * ```
@@ -128,7 +128,7 @@ export interface NetworkStats {
  *
  * @example
  * ```ts
- * import { type AddressStats, MemoryNetwork } from "@gossip/peer";
+ * import { type AddressStats, MemoryNetwork } from "@gossip/peer/testing";
  * const stats: AddressStats = new MemoryNetwork().statsFor("10.0.0.1:7946");
  * console.assert(stats.sentPackets === 0);
  * ```
@@ -219,7 +219,7 @@ function checkLink(link: LinkOptions): LinkOptions {
  *
  * @example Two nodes on a virtual clock
  * ```ts
- * import { MemoryNetwork, VirtualClock } from "@gossip/peer";
+ * import { MemoryNetwork, VirtualClock } from "@gossip/peer/testing";
  * const clock = new VirtualClock();
  * const network = new MemoryNetwork({ clock, delay: 10 });
  * const a = network.bind("10.0.0.1:7946");
@@ -345,7 +345,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * const network = new MemoryNetwork();
    * const a = network.bind();
    * const b = network.bind("10.1.1.1:0");
@@ -401,7 +401,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * const network = new MemoryNetwork({ delay: 1 });
    * network.setLink("10.0.0.1:7946", "10.0.0.2:7946", { delay: 100 });
    * network.clearLinks();
@@ -424,7 +424,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * const network = new MemoryNetwork();
    * network.setLink("10.0.0.1:7946", "10.0.0.2:7946", { loss: 1 });
    * network.clearLinks();
@@ -445,7 +445,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * const network = new MemoryNetwork();
    * network.partition(["10.0.0.1:7946", "10.0.0.2:7946"], ["10.0.0.3:7946"]);
    * network.partition(["10.0.0.4:7946"]); // isolate one address
@@ -469,7 +469,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * const network = new MemoryNetwork();
    * network.partition(["10.0.0.1:7946"], ["10.0.0.2:7946"]);
    * network.heal();
@@ -489,7 +489,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * const network = new MemoryNetwork();
    * network.crash("10.0.0.1:7946");
    * console.assert(network.isCrashed("10.0.0.1:7946"));
@@ -507,7 +507,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * const network = new MemoryNetwork();
    * network.crash("10.0.0.1:7946");
    * network.restore("10.0.0.1:7946");
@@ -525,7 +525,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * console.assert(!new MemoryNetwork().isCrashed("10.0.0.1:7946"));
    * ```
    */
@@ -538,7 +538,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * const network = new MemoryNetwork();
    * network.partition(["10.0.0.1:7946"]);
    * console.assert(network.isPartitioned("10.0.0.1:7946", "10.0.0.9:7946"));
@@ -554,7 +554,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork } from "@gossip/peer";
+   * import { MemoryNetwork } from "@gossip/peer/testing";
    * const { sent, delivered, dropped } = new MemoryNetwork().stats;
    * console.assert(sent === delivered + dropped.loss);
    * ```
@@ -579,7 +579,7 @@ export class MemoryNetwork {
    *
    * @example
    * ```ts
-   * import { MemoryNetwork, VirtualClock } from "@gossip/peer";
+   * import { MemoryNetwork, VirtualClock } from "@gossip/peer/testing";
    * const clock = new VirtualClock();
    * const network = new MemoryNetwork({ clock });
    * const a = network.bind(), b = network.bind();
@@ -886,7 +886,8 @@ export class MemoryNetwork {
  *
  * @example
  * ```ts
- * import { MemoryNetwork, type Transport } from "@gossip/peer";
+ * import type { Transport } from "@gossip/peer";
+ * import { MemoryNetwork } from "@gossip/peer/testing";
  * const network = new MemoryNetwork();
  * const t: Transport = network.bind();
  * const got = new Promise<string>((resolve) => t.listen((from) => resolve(from)));

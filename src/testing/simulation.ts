@@ -12,7 +12,7 @@
  *
  * @example A thousand nodes, one broadcast
  * ```ts
- * import { Simulation } from "@gossip/peer";
+ * import { Simulation } from "@gossip/peer/testing";
  * await using sim = new Simulation({ seed: 7, loss: 0.1 });
  * await sim.addNodes(1000);
  * sim.bootstrap();
@@ -24,7 +24,8 @@
  * @module
  */
 
-import { seededRandom, VirtualClock } from "../clock.ts";
+import { seededRandom } from "./random.ts";
+import { VirtualClock } from "./virtual_clock.ts";
 import type { Random } from "../engine.ts";
 import {
   encodeBody,
@@ -46,7 +47,7 @@ import { GossipNode, type GossipNodeEventMap } from "../node.ts";
  *
  * @example
  * ```ts
- * import { Simulation, type SimulationOptions } from "@gossip/peer";
+ * import { Simulation, type SimulationOptions } from "@gossip/peer/testing";
  * const options: SimulationOptions = { seed: 42, delay: 5, jitter: 5, loss: 0.3, config: { fanout: 3 } };
  * await using sim = new Simulation(options);
  * ```
@@ -86,7 +87,7 @@ export interface SimulationOptions {
  *
  * @example
  * ```ts
- * import type { TraceEvent } from "@gossip/peer";
+ * import type { TraceEvent } from "@gossip/peer/testing";
  * const e: TraceEvent = { time: 205, node: 3, type: "join", subject: "10.0.0.1:7946" };
  * ```
  */
@@ -106,7 +107,7 @@ export interface TraceEvent {
  *
  * @example
  * ```ts
- * import { Simulation, type Traffic } from "@gossip/peer";
+ * import { Simulation, type Traffic } from "@gossip/peer/testing";
  * await using sim = new Simulation();
  * await sim.addNodes(3);
  * const mark = sim.snapshot();
@@ -133,7 +134,7 @@ export interface Traffic {
  *
  * @example
  * ```ts
- * import { Simulation, type TrafficSnapshot } from "@gossip/peer";
+ * import { Simulation, type TrafficSnapshot } from "@gossip/peer/testing";
  * await using sim = new Simulation();
  * const mark: TrafficSnapshot = sim.snapshot();
  * ```
@@ -176,7 +177,7 @@ function mix(...values: number[]): number {
  *
  * @example
  * ```ts
- * import { Simulation } from "@gossip/peer";
+ * import { Simulation } from "@gossip/peer/testing";
  * await using sim = new Simulation({ seed: 3 });
  * await sim.addNodes(50);
  * sim.bootstrap();
@@ -283,7 +284,7 @@ export class Broadcast {
  *
  * @example Crash, partition, heal
  * ```ts
- * import { Simulation } from "@gossip/peer";
+ * import { Simulation } from "@gossip/peer/testing";
  * await using sim = new Simulation({ seed: 11 });
  * await sim.addNodes(20);
  * sim.bootstrap();
