@@ -18,6 +18,7 @@ import { type Clock, systemClock, systemRandom } from "../clock.ts";
 import type { Random } from "../engine.ts";
 import { parseAddress } from "../address.ts";
 import type { DatagramHandler, Transport } from "../net/transport.ts";
+import { Heap } from "./_heap.ts";
 
 /**
  * How a {@link MemoryNetwork} treats datagrams; every field is optional.
@@ -160,11 +161,9 @@ class Endpoint {
   ) {}
 }
 
-/** One datagram in flight. Internal. */
+/** One datagram in flight (its time and order are the heap's keys). Internal. */
 class Packet {
   constructor(
-    readonly at: number,
-    readonly seq: number,
     readonly from: Endpoint,
     readonly to: Endpoint,
     readonly data: Uint8Array,
@@ -256,7 +255,7 @@ export class MemoryNetwork {
   #blocked = new Set<number>();
 
   // Datagrams in flight: a binary min-heap on (at, seq), one clock timer for the top.
-  #heap: Packet[] = [];
+  readonly #heap = new Heap<Packet>();
   #seq = 0;
   #armed = false;
   #armedAt = Infinity;
@@ -329,7 +328,7 @@ export class MemoryNetwork {
 
   /** How many datagrams are in flight (sent, not yet delivered or dropped). */
   get inFlight(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /** Addresses with a bound (open) transport, in bind order. */
@@ -632,14 +631,8 @@ export class MemoryNetwork {
     this.#bound.delete(ep.address);
     if (ep.pendingIn > 0) {
       // Drop what is in flight to it, so no timer outlives the last transport.
-      const kept: Packet[] = [];
-      for (const p of this.#heap) {
-        if (p.to === ep) this.#dropUnbound++;
-        else kept.push(p);
-      }
+      this.#dropUnbound += this.#heap.removeWhere((p) => p.to === ep);
       ep.pendingIn = 0;
-      this.#heap = kept;
-      for (let i = (kept.length >> 1) - 1; i >= 0; i--) this.#down(i);
       if (!this.#firing) this.#arm();
     }
   }
@@ -748,14 +741,14 @@ export class MemoryNetwork {
     if (jitter > 0) delay += this.#random.next() * jitter;
     const at = this.#clock.now() + delay;
     dst.pendingIn++;
-    this.#push(new Packet(at, ++this.#seq, from, dst, new Uint8Array(data)));
+    this.#heap.push(at, ++this.#seq, new Packet(from, dst, new Uint8Array(data)));
     if (!this.#firing && (!this.#armed || at < this.#armedAt)) this.#arm();
   }
 
   /** Arms the single clock timer for the earliest datagram, or clears it. */
   #arm(): void {
     const heap = this.#heap;
-    if (heap.length === 0) {
+    if (heap.size === 0) {
       if (this.#armed) {
         this.#clock.clearTimeout(this.#timer);
         this.#armed = false;
@@ -764,7 +757,7 @@ export class MemoryNetwork {
       }
       return;
     }
-    const at = heap[0].at;
+    const at = heap.peekAt();
     if (this.#armed) {
       if (this.#armedAt <= at) return;
       this.#clock.clearTimeout(this.#timer);
@@ -786,11 +779,9 @@ export class MemoryNetwork {
     const lastSeq = this.#seq;
     this.#firing = true;
     try {
-      while (this.#heap.length > 0) {
-        const p = this.#heap[0];
-        if (p.at > limit || p.seq > lastSeq) break;
-        this.#pop();
-        this.#deliver(p);
+      const heap = this.#heap;
+      while (heap.size > 0 && heap.peekAt() <= limit && heap.peekSeq() <= lastSeq) {
+        this.#deliver(heap.pop()!);
       }
     } finally {
       this.#firing = false;
@@ -824,56 +815,6 @@ export class MemoryNetwork {
     ds.receivedPackets++;
     ds.receivedBytes += size;
     handler(p.from.address, p.data);
-  }
-
-  // ---- the heap, ordered by (at, seq) ----
-
-  #push(p: Packet): void {
-    const h = this.#heap;
-    let i = h.length;
-    h.push(p);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const q = h[parent];
-      if (q.at < p.at || (q.at === p.at && q.seq < p.seq)) break;
-      h[i] = q;
-      i = parent;
-    }
-    h[i] = p;
-  }
-
-  #pop(): void {
-    const h = this.#heap;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      this.#down(0);
-    }
-  }
-
-  #down(start: number): void {
-    const h = this.#heap;
-    const n = h.length;
-    const p = h[start];
-    let i = start;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let c = l;
-      let q = h[l];
-      if (r < n) {
-        const rq = h[r];
-        if (rq.at < q.at || (rq.at === q.at && rq.seq < q.seq)) {
-          c = r;
-          q = rq;
-        }
-      }
-      if (p.at < q.at || (p.at === q.at && p.seq < q.seq)) break;
-      h[i] = q;
-      i = c;
-    }
-    h[i] = p;
   }
 }
 

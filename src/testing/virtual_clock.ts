@@ -5,13 +5,7 @@
  */
 
 import type { Clock, TimerId } from "../clock.ts";
-
-interface VirtualTimer {
-  at: number;
-  seq: number;
-  id: number;
-  fn: () => void;
-}
+import { Heap } from "./_heap.ts";
 
 /**
  * A {@link Clock} whose time moves only through {@link VirtualClock.advance},
@@ -39,8 +33,9 @@ interface VirtualTimer {
 export class VirtualClock implements Clock {
   #now: number;
   #seq = 0;
-  #heap: VirtualTimer[] = [];
-  #live = new Map<number, VirtualTimer>();
+  /** Timer ids by `(at, id)`; cancelled ones stay until they reach the top. */
+  #heap = new Heap<number>();
+  #live = new Map<number, () => void>();
 
   /**
    * Starts the clock at `start` milliseconds (default 0).
@@ -88,9 +83,8 @@ export class VirtualClock implements Clock {
    */
   setTimeout(fn: () => void, ms: number): TimerId {
     const id = ++this.#seq;
-    const timer = { at: this.#now + Math.max(0, ms), seq: id, id, fn };
-    this.#live.set(id, timer);
-    this.#push(timer);
+    this.#live.set(id, fn);
+    this.#heap.push(this.#now + Math.max(0, ms), id, id);
     return id;
   }
 
@@ -144,7 +138,7 @@ export class VirtualClock implements Clock {
    */
   nextAt(): number | undefined {
     this.#dropCancelled();
-    return this.#heap[0]?.at;
+    return this.#heap.size > 0 ? this.#heap.peekAt() : undefined;
   }
 
   /**
@@ -163,11 +157,14 @@ export class VirtualClock implements Clock {
    */
   step(): boolean {
     this.#dropCancelled();
-    const timer = this.#pop();
-    if (!timer) return false;
-    this.#live.delete(timer.id);
-    if (timer.at > this.#now) this.#now = timer.at;
-    timer.fn();
+    const heap = this.#heap;
+    if (heap.size === 0) return false;
+    const at = heap.peekAt();
+    const id = heap.pop()!;
+    const fn = this.#live.get(id)!;
+    this.#live.delete(id);
+    if (at > this.#now) this.#now = at;
+    fn();
     return true;
   }
 
@@ -217,43 +214,7 @@ export class VirtualClock implements Clock {
   }
 
   #dropCancelled(): void {
-    while (this.#heap.length > 0 && !this.#live.has(this.#heap[0].id)) this.#pop();
-  }
-
-  #less(x: VirtualTimer, y: VirtualTimer): boolean {
-    return x.at < y.at || (x.at === y.at && x.seq < y.seq);
-  }
-
-  #push(timer: VirtualTimer): void {
-    const h = this.#heap;
-    h.push(timer);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-
-  #pop(): VirtualTimer | undefined {
-    const h = this.#heap;
-    if (h.length === 0) return undefined;
-    const top = h[0];
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1, r = l + 1;
-        let m = i;
-        if (l < h.length && this.#less(h[l], h[m])) m = l;
-        if (r < h.length && this.#less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
+    const heap = this.#heap, live = this.#live;
+    while (heap.size > 0 && !live.has(heap.peekSeq())) heap.pop();
   }
 }
