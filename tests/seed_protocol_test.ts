@@ -10,7 +10,7 @@ import { VirtualClock } from "../src/testing/virtual_clock.ts";
 import { seededRandom } from "../src/testing/random.ts";
 import { encode } from "../src/wire/codec.ts";
 import { profile, type ProtocolConfig } from "../src/core/config.ts";
-import { MemoryNetwork, type MemoryTransport } from "../src/testing/memory_network.ts";
+import { MemoryNetwork, type MemoryTransport } from "../src/testing/mod.ts";
 import type { ProtocolEvent } from "../src/core/protocol.ts";
 import { SeedProtocol } from "../src/seed/protocol.ts";
 

@@ -31,14 +31,10 @@
  * @module
  */
 
-export { MemoryNetwork, MemoryTransport } from "./memory_network.ts";
-export type {
-  AddressStats,
-  DropStats,
-  LinkOptions,
-  MemoryNetworkOptions,
-  NetworkStats,
-} from "./memory_network.ts";
+export { MemoryNetwork } from "./memory_network.ts";
+export { MemoryTransport } from "./memory_transport.ts";
+export type { LinkOptions, MemoryNetworkOptions } from "./network_options.ts";
+export type { AddressStats, DropStats, NetworkStats } from "./network_stats.ts";
 export { Broadcast, Simulation } from "./simulation.ts";
 export type { SimulationOptions, TraceEvent, Traffic, TrafficSnapshot } from "./simulation.ts";
 export { VirtualClock } from "./virtual_clock.ts";

@@ -37,7 +37,8 @@ import {
   utf8Length,
 } from "../wire/codec.ts";
 import { profile, type ProfileName, type ProtocolConfig } from "../core/config.ts";
-import type { AddressStats, MemoryTransport, NetworkStats } from "./memory_network.ts";
+import type { MemoryTransport } from "./memory_transport.ts";
+import type { AddressStats, NetworkStats } from "./network_stats.ts";
 import { MemoryNetwork } from "./memory_network.ts";
 import type { MemberRecord } from "../wire/message.ts";
 import { GossipNode, type GossipNodeEventMap } from "../node.ts";
