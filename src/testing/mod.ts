@@ -35,7 +35,15 @@ export { MemoryNetwork } from "./memory_network.ts";
 export { MemoryTransport } from "./memory_transport.ts";
 export type { LinkOptions, MemoryNetworkOptions } from "./network_options.ts";
 export type { AddressStats, DropStats, NetworkStats } from "./network_stats.ts";
-export { Broadcast, Simulation } from "./simulation.ts";
-export type { SimulationOptions, TraceEvent, Traffic, TrafficSnapshot } from "./simulation.ts";
+export { Simulation } from "./simulation.ts";
+export type {
+  EventFilter,
+  NodeOptions,
+  SimulationOptions,
+  TraceEvent,
+  Traffic,
+  TrafficSnapshot,
+} from "./simulation_types.ts";
+export { Broadcast } from "./broadcast.ts";
 export { VirtualClock } from "./virtual_clock.ts";
 export { seededRandom } from "./random.ts";

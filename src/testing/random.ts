@@ -43,3 +43,18 @@ export function seededRandom(seed: number): Random {
   for (let i = 0; i < 16; i++) next();
   return { next };
 }
+
+/**
+ * A 32-bit mix of a few integers (murmur3 finaliser), to derive the seeds of
+ * several generators from one. Internal.
+ */
+export function mixSeed(...values: number[]): number {
+  let h = 0x2545f491;
+  for (const v of values) {
+    h = Math.imul(h ^ (v >>> 0), 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x85ebca77);
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
