@@ -47,10 +47,11 @@ export class Recorder {
   /** Declarations of a live, reachable member's death. */
   readonly falseDeaths: TraceEvent[] = [];
   /**
-   * Suspicions, by `node|address|incarnation`: true when it began while the
-   * member was out of the node's reach (down, crashed or partitioned away).
+   * Each node's open suspicions, by member address: the incarnation, and
+   * whether it began while the member was out of the node's reach (down,
+   * crashed or partitioned away).
    */
-  readonly #suspected = new Map<string, boolean>();
+  readonly #suspicions: Map<string, { incarnation: number; outOfReach: boolean }>[] = [];
   readonly #ctx: RecorderContext;
 
   constructor(ctx: RecorderContext) {
@@ -68,12 +69,22 @@ export class Recorder {
     });
     if (node.joined) progress.markJoined(i, ctx.now());
     else node.addEventListener("joined", () => progress.markJoined(i, ctx.now()));
+    const suspicions = this.#suspicions[i] = new Map();
     node.addEventListener("suspect", (e) => {
-      const d = e.detail;
-      const key = `${i}|${d.address}|${d.incarnation}`;
-      if (!this.#suspected.has(key)) this.#suspected.set(key, !this.#reachable(i, d.address));
+      const { address, incarnation } = e.detail;
+      if (suspicions.get(address)?.incarnation === incarnation) return; // a confirmation
+      suspicions.set(address, { incarnation, outOfReach: !this.#reachable(i, address) });
     });
-    node.addEventListener("dead", (e) => this.#checkDeath(i, node.address, e.detail));
+    node.addEventListener("alive", (e) => suspicions.delete(e.detail.address));
+    node.addEventListener("leave", (e) => suspicions.delete(e.detail.address));
+    node.addEventListener("dead", (e) => {
+      const d = e.detail;
+      const suspicion = suspicions.get(d.address);
+      suspicions.delete(d.address);
+      if (d.from !== node.address) return; // relayed, not declared here
+      if (suspicion?.incarnation === d.incarnation && suspicion.outOfReach) return;
+      this.#checkDeath(i, d);
+    });
     if (ctx.trackMembers) {
       node.addEventListener("join", () => progress.count(i, 1, ctx.now()));
       node.addEventListener("dead", () => progress.count(i, -1, ctx.now()));
@@ -91,15 +102,11 @@ export class Recorder {
   }
 
   /**
-   * Notes node `i`'s declaration of a member's death when the member is up,
-   * in reach, at the incarnation declared (a refuted one cannot stick), and
-   * was in reach when node `i` began to suspect it.
+   * Notes node `i`'s declaration of a member's death (suspected while in
+   * reach) when the member is up, still in reach, and at the incarnation
+   * declared (the death of a refuted one cannot stick).
    */
-  #checkDeath(i: number, self: string, d: GossipNodeEventMap["dead"]): void {
-    const key = `${i}|${d.address}|${d.incarnation}`;
-    const outOfReach = this.#suspected.get(key) ?? false;
-    this.#suspected.delete(key);
-    if (d.from !== self || outOfReach) return; // relayed, or suspected for a reason
+  #checkDeath(i: number, d: GossipNodeEventMap["dead"]): void {
     const ctx = this.#ctx;
     const victim = ctx.node(ctx.indexOf(d.address));
     if (victim === undefined || victim.incarnation > d.incarnation) return;
