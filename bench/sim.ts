@@ -20,9 +20,8 @@
  * @module
  */
 
-import { seededRandom } from "../src/clock.ts";
 import { profile } from "../src/core/config.ts";
-import { type Broadcast, Simulation } from "../src/testing/simulation.ts";
+import { type Broadcast, seededRandom, Simulation } from "../src/testing/mod.ts";
 
 interface Args {
   json: boolean;

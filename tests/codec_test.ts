@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CodecError, decode, encode, type Message } from "../mod.ts";
 import { encodeBody, MAGIC, pack, VERSION } from "../src/wire/codec.ts";
-import { seededRandom } from "../src/clock.ts";
+import { seededRandom } from "../src/testing/random.ts";
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
 

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { GossipNode } from "../mod.ts";
-import { seededRandom, VirtualClock } from "../src/clock.ts";
-import { MemoryNetwork } from "../src/testing/memory_network.ts";
+import { seededRandom, VirtualClock } from "../src/testing/mod.ts";
+import { MemoryNetwork } from "../src/testing/mod.ts";
 
 /** Collects the library's error records while `body` runs. */
 async function capturingErrors(body: (records: LogRecord[]) => Promise<void>): Promise<void> {

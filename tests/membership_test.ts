@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { MemberRecord, MemberState } from "../mod.ts";
 import { Membership, supersedes } from "../src/core/membership.ts";
-import { seededRandom } from "../src/clock.ts";
+import { seededRandom } from "../src/testing/random.ts";
 
 const A = "127.0.0.1:1";
 const rec = (state: MemberState, incarnation: number, address = A): MemberRecord => ({

@@ -6,11 +6,11 @@
  */
 
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
-import { VirtualClock } from "../src/clock.ts";
-import { seededRandom } from "../src/clock.ts";
+import { VirtualClock } from "../src/testing/virtual_clock.ts";
+import { seededRandom } from "../src/testing/random.ts";
 import { encode } from "../src/wire/codec.ts";
 import { profile, type ProtocolConfig } from "../src/core/config.ts";
-import { MemoryNetwork, type MemoryTransport } from "../src/testing/memory_network.ts";
+import { MemoryNetwork, type MemoryTransport } from "../src/testing/mod.ts";
 import { GossipNode, type Member, type NodeMetrics } from "../mod.ts";
 import { type Emitted, Step } from "./step.ts";
 import { SeedProtocol } from "../src/seed/protocol.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Simulation, type SimulationOptions } from "../src/testing/simulation.ts";
+import { Simulation, type SimulationOptions } from "../src/testing/mod.ts";
 
 /**
  * Push gossip with fanout f reaches all of N in about log_f(N) + ln(N)
@@ -51,6 +51,7 @@ Deno.test("simulator: with 30% loss a broadcast still reaches every live node", 
   for (const i of crashed) assert.ok(Number.isNaN(b.times[i]), `crashed node ${i} delivered`);
   const { dropped } = sim.stats;
   assert.ok(dropped.loss > 0 && dropped.unbound + dropped.crashed > 0);
+  assert.deepEqual(sim.falseDeaths(), [], "no live node declared dead");
 });
 
 Deno.test("simulator: per-node load does not grow with N (100 vs 1,000 nodes)", async () => {
@@ -108,6 +109,7 @@ async function eventfulRun(seed: number) {
     stats: sim.stats,
     times: [...first.times, ...second.times],
     peers: Array.from({ length: sim.size }, (_, i) => sim.node(i)!.peers().sort().join(",")),
+    falseDeaths: sim.falseDeaths().length,
   };
 }
 
@@ -116,6 +118,11 @@ Deno.test("simulator: the same seed gives the same trace; another seed another",
   const b = await eventfulRun(42);
   assert.ok(a.trace.length > 1000, `${a.trace.length} events`);
   assert.ok(a.trace.some((e) => e.includes("|dead|")), "the crash was detected");
+  assert.equal(
+    a.falseDeaths,
+    0,
+    "no live node declared dead (deaths across the cut are not false)",
+  );
   assert.ok(a.trace.some((e) => e.includes("|message|")));
   assert.equal(a.hash, b.hash);
   assert.deepEqual(a.trace, b.trace);
@@ -139,4 +146,60 @@ Deno.test("simulator: partitions cut delivery until healed", async () => {
   sim.heal();
   const c = sim.broadcastFrom(30);
   assert.ok(sim.runUntil(() => c.complete, 10_000));
+});
+
+Deno.test("simulator: falseDeaths counts a live member declared dead, not a crashed or cut-off one", async () => {
+  await using sim = new Simulation({ seed: 9, trace: true });
+  await sim.addNodes(1);
+  await sim.addNodes(7, { seeds: [0] });
+  assert.ok(sim.runUntil(() => sim.converged(), 30_000));
+  sim.crash(7);
+  assert.ok(sim.runUntil(() => sim.allSee(7, "dead"), 60_000));
+  sim.partition([6]);
+  assert.ok(sim.runUntil(() => sim.memberState(0, 6) === "dead", 60_000));
+  assert.deepEqual(sim.falseDeaths(), [], "a crash and a partition are not false deaths");
+  sim.heal();
+  assert.ok(sim.runUntil(() => sim.allSee(6, "alive"), 60_000));
+  // Node 5 goes deaf (nothing reaches it, what it sends still goes out): it
+  // cannot refute, so it is declared dead while it runs and talks.
+  for (const i of sim.upNodes()) {
+    if (i !== 5) sim.network.setLink(sim.address(i), sim.address(5), { loss: 1 });
+  }
+  const deafAt = sim.now;
+  assert.ok(sim.runUntil(() => sim.falseDeaths().length > 0, 60_000));
+  const [first] = sim.falseDeaths();
+  assert.equal(first.type, "dead");
+  assert.equal(first.about, 5);
+  assert.ok(first.time > deafAt && first.node !== 5);
+  assert.deepEqual(
+    sim.events({ type: "dead", node: first.node, about: 5, since: deafAt }),
+    [first],
+    "the declarer's own dead event",
+  );
+});
+
+Deno.test("simulator: per-node settings on add and restart; convergence checks", async () => {
+  await using sim = new Simulation({ seed: 12, config: { reapAfter: 50_000 } });
+  await sim.addNodes(1);
+  const [a] = await sim.addNodes(1, { seeds: [0], config: { reapAfter: 20_000 } });
+  await sim.addNodes(2, { seeds: [0] });
+  assert.deepEqual(sim.upNodes(), [0, 1, 2, 3]);
+  assert.equal(sim.node(0)!.config.reapAfter, 50_000);
+  assert.equal(sim.node(a)!.config.reapAfter, 20_000);
+  assert.ok(sim.runUntil(() => sim.converged(), 10_000));
+  assert.ok(sim.tablesAgree());
+  assert.equal(sim.memberState(0, a), "alive");
+  sim.crash(a);
+  assert.ok(!sim.converged(), "3 still count the crashed node as a peer");
+  assert.deepEqual(sim.upNodes(), [0, 2, 3]);
+  assert.equal(sim.memberState(a, 0), undefined, "a node that is down sees nothing");
+  // A restart keeps the node's own settings unless given new ones.
+  assert.equal((await sim.restart(a)).config.reapAfter, 20_000);
+  assert.equal((await sim.restart(a, { config: {} })).config.reapAfter, 50_000);
+  // Checked every 100 virtual ms instead of after every timer: same outcome.
+  const start = sim.now;
+  assert.ok(sim.runUntil(() => sim.converged(), 30_000, 100));
+  const steps = (sim.now - start) / 100;
+  assert.ok(steps >= 1 && Math.abs(steps - Math.round(steps)) < 1e-9, `${steps} steps`);
+  assert.throws(() => new Simulation().events(), Error);
 });

@@ -8,7 +8,7 @@
 
 import type { Engine, EngineEnv, Random, Timer } from "../src/engine.ts";
 import type { GossipNodeEventMap } from "../src/events.ts";
-import { seededRandom } from "../src/clock.ts";
+import { seededRandom } from "../src/testing/random.ts";
 import { decode, encode } from "../src/wire/codec.ts";
 import type { Message, SingleMessage } from "../src/wire/message.ts";
 import { profile, type ProtocolConfig } from "../src/core/config.ts";

@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import { GossipNode } from "../mod.ts";
-import { seededRandom, VirtualClock } from "../src/clock.ts";
-import { MemoryNetwork } from "../src/testing/memory_network.ts";
+import { seededRandom, VirtualClock } from "../src/testing/mod.ts";
+import { MemoryNetwork } from "../src/testing/mod.ts";
 import { encode } from "../src/wire/codec.ts";
 
 function ascii(s: string): Uint8Array {

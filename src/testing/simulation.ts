@@ -1,270 +1,35 @@
 /**
- * A deterministic cluster simulator: thousands of real {@link GossipNode}s
- * (the same class, protocol and codec that run on UDP) on one in-process
+ * A deterministic cluster simulator: real {@link GossipNode}s (the same
+ * class, protocol and codec that run on UDP) on one in-process
  * {@link MemoryNetwork}, driven by a {@link VirtualClock}, with every random
  * choice drawn from generators seeded by one number. The same seed gives the
  * same run, event for event.
  *
- * The network has per-link delay and jitter, random loss, partitions that
- * can be set and healed, and crashes; nodes can be restarted on the same
- * address. {@link Simulation.broadcastFrom} follows one message to every
- * node; a trace of node events (with a hash) checks determinism.
- *
- * @example A thousand nodes, one broadcast
- * ```ts
- * import { Simulation } from "@gossip/peer";
- * await using sim = new Simulation({ seed: 7, loss: 0.1 });
- * await sim.addNodes(1000);
- * sim.bootstrap();
- * const b = sim.broadcastFrom(0);
- * sim.runUntil(() => b.complete, 30_000);
- * console.log(b.timeToReach(0.99), b.hopsToReach(1));
- * ```
- *
  * @module
  */
 
-import { seededRandom, VirtualClock } from "../clock.ts";
-import type { Random } from "../engine.ts";
-import {
-  encodeBody,
-  HEADER_SIZE,
-  Kind,
-  MAGIC,
-  pack,
-  RECORD_OVERHEAD,
-  utf8Length,
-} from "../wire/codec.ts";
-import { profile, type ProfileName, type ProtocolConfig } from "../core/config.ts";
-import type { AddressStats, MemoryTransport, NetworkStats } from "./memory_network.ts";
+import { profile, type ProtocolConfig } from "../core/config.ts";
+import type { MemberState } from "../wire/message.ts";
+import { GossipNode } from "../node.ts";
+import { BroadcastFollower } from "./_broadcast_follower.ts";
+import { bootstrapInfo } from "./_bootstrap.ts";
+import { Recorder } from "./_recorder.ts";
+import { between, snapshot } from "./_traffic.ts";
+import { allSee, converged, stateIn, tablesAgree } from "./_views.ts";
+import type { Broadcast } from "./broadcast.ts";
 import { MemoryNetwork } from "./memory_network.ts";
-import type { MemberRecord } from "../wire/message.ts";
-import { GossipNode, type GossipNodeEventMap } from "../node.ts";
-
-/**
- * How a {@link Simulation} is set up; every field is optional.
- *
- * @example
- * ```ts
- * import { Simulation, type SimulationOptions } from "@gossip/peer";
- * const options: SimulationOptions = { seed: 42, delay: 5, jitter: 5, loss: 0.3, config: { fanout: 3 } };
- * await using sim = new Simulation(options);
- * ```
- */
-export interface SimulationOptions {
-  /** Seeds the network's and every node's random generator. Default 1. */
-  seed?: number;
-  /** Base one-way delay of every link, milliseconds. Default 5. */
-  delay?: number;
-  /** Extra one-way delay, uniform in `[0, jitter)` ms. Default 5. */
-  jitter?: number;
-  /** Probability that a datagram is lost. Default 0. */
-  loss?: number;
-  /** Settings profile of the nodes. Default `"lan"`. */
-  profile?: ProfileName;
-  /** Protocol settings overriding the profile, for every node. */
-  config?: Partial<ProtocolConfig>;
-  /**
-   * Record every node event (join, suspect, alive, dead, leave, joined,
-   * message) in {@link Simulation.trace} and its hash. Default false: at
-   * thousands of nodes a trace holds millions of events.
-   */
-  trace?: boolean;
-  /**
-   * Count each node's live peers from its events, so that
-   * {@link Simulation.completeCount} can say how many nodes know every
-   * other one. Costs one event per member learned per node (N² for a
-   * cluster of N). Default false.
-   */
-  trackMembers?: boolean;
-  /** Called for every datagram sent, before the network decides its fate (as `MemoryNetworkOptions.tap`). */
-  tap?: (from: string, to: string, data: Uint8Array) => void;
-}
-
-/**
- * One event of a node, in a {@link Simulation} trace.
- *
- * @example
- * ```ts
- * import type { TraceEvent } from "@gossip/peer";
- * const e: TraceEvent = { time: 205, node: 3, type: "join", subject: "10.0.0.1:7946" };
- * ```
- */
-export interface TraceEvent {
-  /** Virtual time, milliseconds. */
-  time: number;
-  /** Index of the node that saw it. */
-  node: number;
-  /** The event type. */
-  type: keyof GossipNodeEventMap;
-  /** The member it is about, or `origin/id@hops` for a message, or the seed for `joined`. */
-  subject: string;
-}
-
-/**
- * Per-node traffic over an interval, from {@link Simulation.trafficSince}.
- *
- * @example
- * ```ts
- * import { Simulation, type Traffic } from "@gossip/peer";
- * await using sim = new Simulation();
- * await sim.addNodes(3);
- * const mark = sim.snapshot();
- * sim.run(1000);
- * const t: Traffic = sim.trafficSince(mark);
- * console.assert(t.packets.length === 3);
- * ```
- */
-export interface Traffic {
-  /** Virtual milliseconds the interval lasted. */
-  duration: number;
-  /** Datagrams each node sent (by node index). */
-  packets: Float64Array;
-  /** Bytes each node sent (by node index). */
-  bytes: Float64Array;
-  /** Datagrams sent by all nodes. */
-  totalPackets: number;
-  /** Bytes sent by all nodes. */
-  totalBytes: number;
-}
-
-/**
- * A point to measure traffic from; see {@link Simulation.snapshot}.
- *
- * @example
- * ```ts
- * import { Simulation, type TrafficSnapshot } from "@gossip/peer";
- * await using sim = new Simulation();
- * const mark: TrafficSnapshot = sim.snapshot();
- * ```
- */
-export interface TrafficSnapshot {
-  /** Virtual time of the snapshot. */
-  readonly time: number;
-  /** Datagrams sent so far, by node index. */
-  readonly packets: Float64Array;
-  /** Bytes sent so far, by node index. */
-  readonly bytes: Float64Array;
-}
-
-const TRACED: (keyof GossipNodeEventMap)[] = [
-  "join",
-  "suspect",
-  "alive",
-  "dead",
-  "leave",
-  "joined",
-  "message",
-];
-
-/** A 32-bit mix of a few integers (murmur3 finaliser). */
-function mix(...values: number[]): number {
-  let h = 0x2545f491;
-  for (const v of values) {
-    h = Math.imul(h ^ (v >>> 0), 0x9e3779b1);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x85ebca77);
-    h ^= h >>> 13;
-  }
-  return h >>> 0;
-}
-
-/**
- * One broadcast followed through a {@link Simulation}: when and after how
- * many hops each node delivered it, how many copies were sent, in how many
- * datagrams and bytes. Its arrays fill in as the simulation runs.
- *
- * @example
- * ```ts
- * import { Simulation } from "@gossip/peer";
- * await using sim = new Simulation({ seed: 3 });
- * await sim.addNodes(50);
- * sim.bootstrap();
- * const b = sim.broadcastFrom(0);
- * sim.runUntil(() => b.complete, 10_000);
- * console.assert(b.delivered === 50 && b.timeToReach(1)! > 0);
- * ```
- */
-export class Broadcast {
-  /** Index of the node that broadcast it. */
-  readonly origin: number;
-  /** The origin's id for it. */
-  readonly id: number;
-  /** Virtual time it was broadcast. */
-  readonly sentAt: number;
-  /**
-   * Delivery time of each node (by index), ms after {@link Broadcast.sentAt};
-   * `NaN` where not delivered. The origin has 0.
-   */
-  readonly times: Float64Array;
-  /** Relays on the path that delivered it to each node; -1 where not delivered. */
-  readonly hops: Int16Array;
-  /** Copies each node put on the network (by node index). */
-  readonly copiesBy: Uint32Array;
-  /** Nodes that have it, the origin included. */
-  delivered = 1;
-  /** Copies of it put on the network (datagrams may carry other things too). */
-  copies = 0;
-  /** Datagrams that carried at least one copy. */
-  packets = 0;
-  /** Bytes of the datagrams that carried a copy. */
-  bytes = 0;
-  /** Virtual time the last copy was sent. */
-  lastCopyAt: number;
-  #population: () => number;
-  #order: number[] = [];
-
-  /** @internal Made by {@link Simulation.broadcastFrom}. */
-  constructor(origin: number, id: number, sentAt: number, size: number, population: () => number) {
-    this.origin = origin;
-    this.id = id;
-    this.sentAt = sentAt;
-    this.lastCopyAt = sentAt;
-    this.times = new Float64Array(size).fill(NaN);
-    this.hops = new Int16Array(size).fill(-1);
-    this.copiesBy = new Uint32Array(size);
-    this.times[origin] = 0;
-    this.hops[origin] = 0;
-    this.#order.push(origin);
-    this.#population = population;
-  }
-
-  /** Whether every node that is up has it. */
-  get complete(): boolean {
-    return this.delivered >= this.#population();
-  }
-
-  /** @internal Records a delivery. */
-  record(node: number, at: number, hops: number): void {
-    if (node >= this.times.length || !Number.isNaN(this.times[node])) return;
-    this.times[node] = at - this.sentAt;
-    this.hops[node] = hops;
-    this.delivered++;
-    this.#order.push(node);
-  }
-
-  /**
-   * Milliseconds until `fraction` of `population` nodes (default: the nodes
-   * up now) had it; `undefined` if that has not happened.
-   */
-  timeToReach(fraction: number, population: number = this.#population()): number | undefined {
-    const k = Math.max(1, Math.ceil(fraction * population - 1e-9));
-    if (k > this.#order.length) return undefined;
-    return this.times[this.#order[k - 1]];
-  }
-
-  /**
-   * The most hops among the first `fraction` of `population` deliveries:
-   * the epidemic's rounds (generations) to reach that fraction.
-   */
-  hopsToReach(fraction: number, population: number = this.#population()): number | undefined {
-    const k = Math.max(1, Math.ceil(fraction * population - 1e-9));
-    if (k > this.#order.length) return undefined;
-    let max = 0;
-    for (let i = 0; i < k; i++) max = Math.max(max, this.hops[this.#order[i]]);
-    return max;
-  }
-}
+import type { MemoryTransport } from "./memory_transport.ts";
+import type { AddressStats, NetworkStats } from "./network_stats.ts";
+import { mixSeed, seededRandom } from "./random.ts";
+import type {
+  EventFilter,
+  NodeOptions,
+  SimulationOptions,
+  TraceEvent,
+  Traffic,
+  TrafficSnapshot,
+} from "./simulation_types.ts";
+import { VirtualClock } from "./virtual_clock.ts";
 
 /**
  * A simulated cluster. Nodes are numbered from 0 in the order they are
@@ -275,25 +40,32 @@ export class Broadcast {
  * that join through the real INIT/INFO/CONN exchange (a join storm, when
  * many join through one seed at once); {@link Simulation.bootstrap} is the
  * fast path for large clusters: every node is handed the full member table
- * as INFO datagrams from node 0, through the network and the node's real
- * INFO handler, instead of N nodes each asking node 0 for it.
+ * as INFO datagrams, through the network and the node's real INFO handler.
  *
  * Time moves only through {@link Simulation.run} and
- * {@link Simulation.runUntil}.
+ * {@link Simulation.runUntil}. Failures: {@link Simulation.crash},
+ * {@link Simulation.leave}, {@link Simulation.restart},
+ * {@link Simulation.partition}, and the {@link MemoryNetwork} itself
+ * (`sim.network.loss`, `setLink`). Checks: {@link Simulation.converged},
+ * {@link Simulation.allSee}, {@link Simulation.falseDeaths}, the event log
+ * ({@link Simulation.events}, with `trace`), and {@link Broadcast}s.
  *
- * @example Crash, partition, heal
+ * @example Crash, partition, heal: everyone agrees again, nobody live died
  * ```ts
- * import { Simulation } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * import { Simulation } from "@gossip/peer/testing";
  * await using sim = new Simulation({ seed: 11 });
  * await sim.addNodes(20);
  * sim.bootstrap();
  * sim.crash(5);
+ * assert.ok(sim.runUntil(() => sim.allSee(5, "dead"), 30_000));
+ * assert.deepEqual(sim.falseDeaths(), []);
  * sim.partition([0, 1, 2, 3, 4]);
  * sim.run(5_000);
  * sim.heal();
  * await sim.restart(5);
- * sim.run(60_000);
- * console.assert(sim.node(0)!.peers().length === 19);
+ * assert.ok(sim.runUntil(() => sim.converged(), 60_000));
+ * assert.equal(sim.node(0)!.peers().length, 19);
  * ```
  */
 export class Simulation {
@@ -303,28 +75,19 @@ export class Simulation {
   readonly network: MemoryNetwork;
   /** The seed of every random choice. */
   readonly seed: number;
-  /** The nodes' effective protocol settings. */
+  /** The protocol settings every node starts with (before its own `config`). */
   readonly config: Readonly<ProtocolConfig>;
 
   #options: SimulationOptions;
   #nodes: (GossipNode | undefined)[] = [];
-  #transports: (MemoryTransport | undefined)[] = [];
+  #nodeConfig: (Partial<ProtocolConfig> | undefined)[] = [];
   #addresses: string[] = [];
   #index = new Map<string, number>();
   #generation: number[] = [];
   #closing: Promise<void>[] = [];
   #up = 0;
-  #joinedAt: number[] = [];
-  #joined = 0;
-  #known: number[] = [];
-  #completeAt: number[] = [];
-  #complete = 0;
-  #target = 0;
-  #broadcasts = new Map<string, Broadcast>();
-  #counting = new Map<string, Broadcast>();
-  #trace: TraceEvent[] = [];
-  #hashA = 0x811c9dc5;
-  #hashB = 0x01000193;
+  #follower: BroadcastFollower;
+  #recorder: Recorder;
   #closed = false;
 
   /**
@@ -335,16 +98,27 @@ export class Simulation {
     this.#options = options;
     this.seed = options.seed ?? 1;
     this.clock = new VirtualClock();
+    this.#follower = new BroadcastFollower((a) => this.indexOf(a), () => this.clock.now());
     this.network = new MemoryNetwork({
       clock: this.clock,
-      random: seededRandom(mix(this.seed, 0x6e6574)),
+      random: seededRandom(mixSeed(this.seed, 0x6e6574)),
       delay: options.delay ?? 5,
       jitter: options.jitter ?? 5,
       loss: options.loss ?? 0,
       tap: (from, to, data) => {
-        this.#tap(from, data);
+        this.#follower.tap(from, data);
         options.tap?.(from, to, data);
       },
+    });
+    this.#recorder = new Recorder({
+      network: this.network,
+      follower: this.#follower,
+      trace: options.trace ?? false,
+      trackMembers: options.trackMembers ?? false,
+      now: () => this.clock.now(),
+      indexOf: (a) => this.indexOf(a),
+      isUp: (i) => this.#nodes[i] !== undefined,
+      node: (i) => this.#nodes[i],
     });
     const config = profile(options.profile ?? "lan");
     Object.assign(config, options.config ?? {});
@@ -366,9 +140,9 @@ export class Simulation {
     return this.clock.now();
   }
 
-  /** Nodes that got their INFO answer (or started without seeds). */
+  /** Nodes up that got their INFO answer (or started without seeds). */
   get joinedCount(): number {
-    return this.#joined;
+    return this.#recorder.progress.joinedCount;
   }
 
   /**
@@ -376,22 +150,41 @@ export class Simulation {
    * against all `size` nodes, so it is meant for runs without failures).
    */
   get completeCount(): number {
-    this.#retarget();
-    return this.#complete;
+    return this.#recorder.progress.completeCount;
   }
 
   /** The recorded events, in order (empty unless `trace` was set). */
   get trace(): readonly TraceEvent[] {
-    return this.#trace;
+    return this.#recorder.log.events;
   }
 
   /** A 64-bit hash of the trace, as 16 hex digits; equal traces, equal hashes. */
   traceHash(): string {
-    return (this.#hashA >>> 0).toString(16).padStart(8, "0") +
-      (this.#hashB >>> 0).toString(16).padStart(8, "0");
+    return this.#recorder.log.hash();
   }
 
-  /** The address of node `i`. */
+  /**
+   * The recorded events that match `filter` (all of them without one), in
+   * order. Throws `Error` unless the simulation records a `trace`.
+   */
+  events(filter: EventFilter = {}): TraceEvent[] {
+    if (!this.#options.trace) throw new Error("events() needs new Simulation({ trace: true })");
+    return this.#recorder.log.filter(filter);
+  }
+
+  /**
+   * Every false death so far: the `dead` event of the node that declared
+   * it, about a node that was up and in its reach (not crashed, not
+   * partitioned away) both when it began to suspect it and when it declared
+   * it dead, and still at the incarnation declared (a refuted incarnation's
+   * death cannot stick). Per-link loss set with `setLink` does not count as
+   * out of reach. Recorded with or without `trace`.
+   */
+  falseDeaths(): readonly TraceEvent[] {
+    return this.#recorder.falseDeaths;
+  }
+
+  /** The address of node `i`; throws `RangeError` for an index never added. */
   address(i: number): string {
     const a = this.#addresses[i];
     if (a === undefined) throw new RangeError(`no node ${i} (there are ${this.size})`);
@@ -413,30 +206,66 @@ export class Simulation {
     return this.#nodes[i] !== undefined;
   }
 
+  /** Indices of the nodes up now, ascending. */
+  upNodes(): number[] {
+    const up: number[] = [];
+    for (let i = 0; i < this.#nodes.length; i++) if (this.#nodes[i]) up.push(i);
+    return up;
+  }
+
   /** When node `i` joined (virtual ms), or `undefined`. */
   joinedAt(i: number): number | undefined {
-    const t = this.#joinedAt[i];
-    return t === undefined || Number.isNaN(t) ? undefined : t;
+    return this.#recorder.progress.joinedAt(i);
   }
 
   /** When node `i` first knew every other node (needs `trackMembers`), or `undefined`. */
   completeAt(i: number): number | undefined {
-    const t = this.#completeAt[i];
-    return t === undefined || Number.isNaN(t) ? undefined : t;
+    return this.#recorder.progress.completeAt(i);
   }
 
   /** Live peers of node `i` counted from its events (needs `trackMembers`). */
   knownPeers(i: number): number {
-    return this.#known[i] ?? 0;
+    return this.#recorder.progress.knownPeers(i);
+  }
+
+  /**
+   * The state of node `subject` in the member table of node `observer`:
+   * `undefined` when it is not there (never known, or reaped) or the
+   * observer is down.
+   */
+  memberState(observer: number, subject: number): MemberState | undefined {
+    return stateIn(this.#nodes[observer], this.address(subject));
+  }
+
+  /**
+   * Whether every node up, other than `subject`, holds `subject` as `state`
+   * (`undefined`: not at all, as after reaping). True when no other node is up.
+   */
+  allSee(subject: number, state: MemberState | undefined): boolean {
+    return allSee(this.#nodes, subject, this.address(subject), state);
+  }
+
+  /** Whether every node up sees exactly the other nodes up as its live peers. */
+  converged(): boolean {
+    return converged(this.#nodes, (a) => this.indexOf(a));
+  }
+
+  /**
+   * Whether every node up holds the same member table: the same members,
+   * in the same states, at the same incarnations (dead and left ones too).
+   */
+  tablesAgree(): boolean {
+    return tablesAgree(this.#nodes);
   }
 
   /**
    * Starts `count` new nodes at the current virtual time; returns their
    * indices. With `seeds` (indices of nodes already added) they join
    * through them at once; without, each starts alone (then call
-   * {@link Simulation.bootstrap}).
+   * {@link Simulation.bootstrap}). `config` overrides protocol settings
+   * for these nodes only.
    */
-  async addNodes(count: number, options: { seeds?: number[] } = {}): Promise<number[]> {
+  async addNodes(count: number, options: NodeOptions = {}): Promise<number[]> {
     const seeds = (options.seeds ?? []).map((s) => this.address(s));
     const added: number[] = [];
     for (let k = 0; k < count; k++) {
@@ -446,10 +275,8 @@ export class Simulation {
       this.#index.set(transport.address, i);
       this.#generation.push(0);
       this.#nodes.push(undefined);
-      this.#transports.push(undefined);
-      this.#joinedAt.push(NaN);
-      this.#known.push(0);
-      this.#completeAt.push(NaN);
+      this.#nodeConfig.push(options.config);
+      this.#recorder.progress.add();
       await this.#start(i, transport, seeds);
       added.push(i);
     }
@@ -460,50 +287,13 @@ export class Simulation {
    * Makes every running node know every other one, fast: the member table
    * (every running node alive) is sent to each node as the INFO datagrams a
    * seed answers an INIT with, and goes through the network and the node's
-   * real INFO handler. Delay, jitter and loss are off meanwhile, so it takes
-   * no virtual time. The datagrams come from a helper address outside the
-   * cluster, and nodes that have their table are cut off from those that do
-   * not yet, so no node hears from a member it does not know yet (which it
-   * would have to admit and gossip about). Ends by healing every partition:
-   * call it before partitioning. Returns how many INFO datagrams it sent.
+   * real INFO handler. It takes no virtual time, and ends by healing every
+   * partition: call it before partitioning. Returns how many INFO datagrams
+   * it sent.
    */
   bootstrap(): number {
-    const up: number[] = [];
-    for (let i = 0; i < this.size; i++) if (this.#nodes[i]) up.push(i);
-    if (up.length < 2) return 0;
-    const records: MemberRecord[] = up.map((i) => ({
-      address: this.#addresses[i],
-      state: "alive",
-      incarnation: this.#nodes[i]!.incarnation,
-    }));
-    const datagrams = this.#infoDatagrams(records);
-    const net = this.network;
-    const { delay, jitter, loss } = net;
-    net.delay = 0;
-    net.jitter = 0;
-    net.loss = 0;
-    const source = net.bind();
-    const chunk = 64;
-    try {
-      for (let k = 0; k < up.length; k += chunk) {
-        // This chunk and those before it on one side, the rest on the other.
-        const informed = up.slice(0, k + chunk).map((i) => this.#addresses[i]);
-        const waiting = up.slice(k + chunk).map((i) => this.#addresses[i]);
-        net.heal();
-        if (waiting.length > 0) net.partition(informed, waiting);
-        for (const i of up.slice(k, k + chunk)) {
-          for (const d of datagrams) source.send(this.#addresses[i], d);
-        }
-        this.clock.advance(0);
-      }
-    } finally {
-      net.heal();
-      void source.close();
-      net.delay = delay;
-      net.jitter = jitter;
-      net.loss = loss;
-    }
-    return datagrams.length * up.length;
+    const up = this.#nodes.filter((node) => node !== undefined);
+    return bootstrapInfo(this.network, this.clock, up, this.config.maxDatagramSize);
   }
 
   /**
@@ -529,28 +319,23 @@ export class Simulation {
   /**
    * Starts node `i` again on the same address, as a new process (fresh
    * state, incarnation 0), joining through `seeds` (default: the lowest
-   * other node that is up). Stops it first if it is running.
+   * other node that is up), with `config` (default: what it had). Stops it
+   * first if it is running.
    */
-  async restart(i: number, seeds?: number[]): Promise<GossipNode> {
+  async restart(i: number, options: NodeOptions = {}): Promise<GossipNode> {
     const address = this.address(i);
     const old = this.#nodes[i];
     if (old) this.#stop(i, old.close());
     await Promise.all(this.#closing);
     this.network.restore(address);
-    let via = seeds;
+    let via = options.seeds;
     if (via === undefined) {
-      via = [];
-      for (let j = 0; j < this.size; j++) {
-        if (j !== i && this.#nodes[j]) {
-          via.push(j);
-          break;
-        }
-      }
+      const other = this.upNodes().find((j) => j !== i);
+      via = other === undefined ? [] : [other];
     }
+    if (options.config !== undefined) this.#nodeConfig[i] = options.config;
     this.#generation[i]++;
-    this.#joinedAt[i] = NaN;
-    this.#completeAt[i] = NaN;
-    this.#known[i] = 0;
+    this.#recorder.progress.reset(i);
     const transport = this.network.bind(address);
     await this.#start(i, transport, via.map((s) => this.address(s)));
     return this.#nodes[i]!;
@@ -576,39 +361,25 @@ export class Simulation {
   /**
    * Broadcasts `payload` (default 16 bytes) from node `i` and returns the
    * {@link Broadcast} that follows it. Copies are counted by reading the
-   * datagrams on the wire until {@link Simulation.settle} (or
-   * {@link Broadcast} is forgotten with {@link Simulation.untrack}).
+   * datagrams on the wire until {@link Simulation.settle} (or until it is
+   * forgotten with {@link Simulation.untrack}). Throws `Error` when node
+   * `i` is down.
    */
   broadcastFrom(i: number, payload: Uint8Array = new Uint8Array(16)): Broadcast {
     const node = this.#nodes[i];
     if (!node) throw new Error(`node ${i} is not up`);
-    // The id is chosen inside: note the origin's copies that hit the wire meanwhile.
-    const origin = this.address(i);
-    this.#pendingOrigin = origin;
-    this.#pendingCopies = [];
-    let id: number;
-    try {
-      id = node.broadcast(payload);
-    } finally {
-      this.#pendingOrigin = undefined;
-    }
-    const b = new Broadcast(i, id, this.clock.now(), this.size, () => this.#up);
-    const key = `${origin}/${id}`;
-    this.#broadcasts.set(key, b);
-    this.#counting.set(key, b);
-    for (const p of this.#pendingCopies) {
-      const copies = p.ids.filter((x) => x === id).length;
-      if (copies > 0) this.#countCopy(b, copies, p.bytes, i);
-    }
-    this.#pendingCopies = [];
-    return b;
+    return this.#follower.follow(
+      i,
+      this.address(i),
+      this.size,
+      () => this.#up,
+      () => node.broadcast(payload),
+    );
   }
 
   /** Stops following `b` (its counters and arrays stay as they are). */
   untrack(b: Broadcast): void {
-    const key = `${this.address(b.origin)}/${b.id}`;
-    this.#broadcasts.delete(key);
-    this.#counting.delete(key);
+    this.#follower.forget(this.address(b.origin), b.id);
   }
 
   /**
@@ -618,18 +389,27 @@ export class Simulation {
    */
   settle(b: Broadcast, maxTime = 60_000, quiet: number = 10 * this.config.period): boolean {
     const ok = this.runUntil(() => this.clock.now() - b.lastCopyAt >= quiet, maxTime);
-    this.#counting.delete(`${this.address(b.origin)}/${b.id}`);
+    this.#follower.stopCounting(this.address(b.origin), b.id);
     return ok;
   }
 
   /**
-   * Runs the simulation until `predicate` holds (checked after every timer,
-   * so keep it cheap) or `maxTime` virtual ms pass. Returns whether it held.
+   * Runs the simulation until `predicate` holds or `maxTime` virtual ms
+   * pass; returns whether it held. The predicate is checked after every
+   * timer, so keep it cheap, or pass `every` to check it only every that
+   * many virtual ms (timers still fire one by one, in order).
    */
-  runUntil(predicate: () => boolean, maxTime: number): boolean {
+  runUntil(predicate: () => boolean, maxTime: number, every = 0): boolean {
     const clock = this.clock;
     const deadline = clock.now() + maxTime;
     if (predicate()) return true;
+    if (every > 0) {
+      while (clock.now() < deadline) {
+        clock.runUntil(Math.min(deadline, clock.now() + every));
+        if (predicate()) return true;
+      }
+      return false;
+    }
     for (;;) {
       const next = clock.nextAt();
       if (next === undefined || next > deadline) {
@@ -658,29 +438,12 @@ export class Simulation {
 
   /** Every node's traffic counters now, to measure an interval from. */
   snapshot(): TrafficSnapshot {
-    const n = this.size;
-    const packets = new Float64Array(n), bytes = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const s = this.network.statsFor(this.#addresses[i]);
-      packets[i] = s.sentPackets;
-      bytes[i] = s.sentBytes;
-    }
-    return { time: this.clock.now(), packets, bytes };
+    return snapshot(this.network, this.#addresses, this.clock.now());
   }
 
   /** What each node sent since `mark` (nodes added since count from zero). */
   trafficSince(mark: TrafficSnapshot): Traffic {
-    const now = this.snapshot();
-    const n = now.packets.length;
-    const packets = new Float64Array(n), bytes = new Float64Array(n);
-    let totalPackets = 0, totalBytes = 0;
-    for (let i = 0; i < n; i++) {
-      packets[i] = now.packets[i] - (mark.packets[i] ?? 0);
-      bytes[i] = now.bytes[i] - (mark.bytes[i] ?? 0);
-      totalPackets += packets[i];
-      totalBytes += bytes[i];
-    }
-    return { duration: now.time - mark.time, packets, bytes, totalPackets, totalBytes };
+    return between(mark, this.snapshot());
   }
 
   /** Stops every node and drains the network. Safe to call twice. */
@@ -705,169 +468,25 @@ export class Simulation {
 
   async #start(i: number, transport: MemoryTransport, seeds: string[]): Promise<void> {
     const options = this.#options;
-    const random: Random = seededRandom(mix(this.seed, i, this.#generation[i]));
     const node = await GossipNode.start({
       ...this.config,
+      ...this.#nodeConfig[i],
       profile: options.profile,
       transport,
       clock: this.clock,
-      random,
+      random: seededRandom(mixSeed(this.seed, i, this.#generation[i])),
       seeds,
     });
     this.#nodes[i] = node;
-    this.#transports[i] = transport;
     this.#up++;
-    node.addEventListener("message", (e) => {
-      const d = e.detail;
-      const b = this.#broadcasts.get(`${d.from}/${d.id}`);
-      if (b) b.record(i, this.clock.now(), d.hops);
-    });
-    if (node.joined) {
-      this.#markJoined(i);
-    } else {
-      node.addEventListener("joined", () => this.#markJoined(i));
-    }
-    if (options.trackMembers) {
-      node.addEventListener("join", () => this.#count(i, 1));
-      node.addEventListener("dead", () => this.#count(i, -1));
-      node.addEventListener("leave", () => this.#count(i, -1));
-    }
-    if (options.trace) {
-      for (const type of TRACED) {
-        node.addEventListener(type, (e: Event) => this.#record(i, type, e as CustomEvent));
-      }
-    }
+    this.#recorder.watch(i, node);
   }
 
   #stop(i: number, closing: Promise<void>): void {
     if (!this.#nodes[i]) return;
     this.#nodes[i] = undefined;
-    this.#transports[i] = undefined;
     this.#up--;
-    if (!Number.isNaN(this.#joinedAt[i])) this.#joined--;
-    if (this.#known[i] === this.#target) this.#complete--;
-    this.#known[i] = 0;
+    this.#recorder.progress.stopped(i);
     this.#closing.push(closing);
-  }
-
-  #markJoined(i: number): void {
-    if (!Number.isNaN(this.#joinedAt[i])) return;
-    this.#joinedAt[i] = this.clock.now();
-    this.#joined++;
-  }
-
-  #retarget(): void {
-    const target = this.size - 1;
-    if (target === this.#target) return;
-    this.#target = target;
-    let complete = 0;
-    for (let i = 0; i < this.size; i++) {
-      if (this.#nodes[i] && this.#known[i] === target) complete++;
-    }
-    this.#complete = complete;
-  }
-
-  #count(i: number, delta: number): void {
-    this.#retarget();
-    const before = this.#known[i];
-    const after = before + delta;
-    this.#known[i] = after;
-    if (before === this.#target) this.#complete--;
-    if (after === this.#target) {
-      this.#complete++;
-      if (Number.isNaN(this.#completeAt[i])) this.#completeAt[i] = this.clock.now();
-    }
-  }
-
-  #record(i: number, type: keyof GossipNodeEventMap, e: CustomEvent): void {
-    const d = e.detail as Record<string, unknown>;
-    let subject: string;
-    if (type === "message") subject = `${d.from}/${d.id}@${d.hops}`;
-    else if (type === "joined") subject = String(d.seed);
-    else subject = `${d.address}#${d.incarnation}`;
-    const event: TraceEvent = { time: this.clock.now(), node: i, type, subject };
-    this.#trace.push(event);
-    const text = `${event.time}|${i}|${type}|${subject};`;
-    let a = this.#hashA, b = this.#hashB;
-    for (let k = 0; k < text.length; k++) {
-      const c = text.charCodeAt(k);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(b ^ c, 0x5bd1e995);
-      b ^= b >>> 13;
-    }
-    this.#hashA = a;
-    this.#hashB = b;
-  }
-
-  #infoDatagrams(records: MemberRecord[]): Uint8Array[] {
-    // Same framing as the protocol's INFO split: header, kind, u16 count, records.
-    const budget = this.config.maxDatagramSize - HEADER_SIZE - 1 - 2;
-    const out: Uint8Array[] = [];
-    let part: MemberRecord[] = [];
-    let used = 0;
-    for (const r of records) {
-      const cost = RECORD_OVERHEAD + utf8Length(r.address);
-      if (used + cost > budget && part.length > 0) {
-        out.push(pack([encodeBody({ type: "info", members: part })]));
-        part = [];
-        used = 0;
-      }
-      part.push(r);
-      used += cost;
-    }
-    if (part.length > 0) out.push(pack([encodeBody({ type: "info", members: part })]));
-    return out;
-  }
-
-  #pendingOrigin: string | undefined;
-  #pendingCopies: { ids: number[]; bytes: number }[] = [];
-
-  #countCopy(b: Broadcast, copies: number, bytes: number, sender: number): void {
-    b.copies += copies;
-    if (sender >= 0 && sender < b.copiesBy.length) b.copiesBy[sender] += copies;
-    b.packets++;
-    b.bytes += bytes;
-    b.lastCopyAt = this.clock.now();
-  }
-
-  /** Reads the GOSP messages of a datagram on the wire, to count copies of followed broadcasts. */
-  #tap(from: string, data: Uint8Array): void {
-    if (this.#counting.size === 0 && this.#pendingOrigin === undefined) return;
-    if (data.length < HEADER_SIZE + 1 || data[0] !== MAGIC) return;
-    let found: Map<Broadcast, number> | undefined;
-    let pending: number[] | undefined;
-    const visit = (start: number, end: number): void => {
-      if (end - start < 1 || data[start] !== Kind.gosp) return;
-      // kind, str8 origin, u32 id, ...
-      const n = data[start + 1];
-      if (start + 2 + n + 4 > end) return;
-      let origin = "";
-      for (let k = start + 2; k < start + 2 + n; k++) origin += String.fromCharCode(data[k]);
-      const p = start + 2 + n;
-      const id = ((data[p] << 24) | (data[p + 1] << 16) | (data[p + 2] << 8) | data[p + 3]) >>> 0;
-      const b = this.#counting.get(`${origin}/${id}`);
-      if (b) {
-        found ??= new Map();
-        found.set(b, (found.get(b) ?? 0) + 1);
-      } else if (origin === this.#pendingOrigin) {
-        (pending ??= []).push(id);
-      }
-    };
-    if (data[HEADER_SIZE] === Kind.batch) {
-      const count = data[HEADER_SIZE + 1];
-      let pos = HEADER_SIZE + 2;
-      for (let k = 0; k < count && pos + 2 <= data.length; k++) {
-        const len = (data[pos] << 8) | data[pos + 1];
-        pos += 2;
-        visit(pos, Math.min(data.length, pos + len));
-        pos += len;
-      }
-    } else {
-      visit(HEADER_SIZE, data.length);
-    }
-    if (pending) this.#pendingCopies.push({ ids: pending, bytes: data.length });
-    if (!found) return;
-    const sender = this.#index.get(from) ?? -1;
-    for (const [b, copies] of found) this.#countCopy(b, copies, data.length, sender);
   }
 }

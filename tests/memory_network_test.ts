@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { seededRandom, VirtualClock } from "../src/clock.ts";
+import { seededRandom, VirtualClock } from "../src/testing/mod.ts";
 import { parseAddress } from "../src/address.ts";
-import { MemoryNetwork, type MemoryTransport } from "../src/testing/memory_network.ts";
+import { MemoryNetwork, type MemoryTransport } from "../src/testing/mod.ts";
+import { Heap } from "../src/testing/_heap.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -32,7 +33,7 @@ async function closeAll(...ts: MemoryTransport[]): Promise<void> {
   for (const t of ts) await t.close();
 }
 
-Deno.test("memory transport: delivers datagrams, never inside send", async () => {
+Deno.test("memory network: delivers datagrams, never inside send", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock });
   const a = network.bind("10.0.0.1:7946");
@@ -54,7 +55,7 @@ Deno.test("memory transport: delivers datagrams, never inside send", async () =>
   assert.equal(clock.pending, 0);
 });
 
-Deno.test("memory transport: a handler that sends is not re-entered", async () => {
+Deno.test("memory network: a handler that sends is not re-entered", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock });
   const a = network.bind(), b = network.bind();
@@ -75,7 +76,7 @@ Deno.test("memory transport: a handler that sends is not re-entered", async () =
   await closeAll(a, b);
 });
 
-Deno.test("memory transport: delay and jitter on a virtual clock", async () => {
+Deno.test("memory network: delay and jitter on a virtual clock", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, random: seededRandom(3), delay: 10, jitter: 20 });
   const a = network.bind(), b = network.bind();
@@ -100,7 +101,7 @@ Deno.test("memory transport: delay and jitter on a virtual clock", async () => {
   await closeAll(a, b);
 });
 
-Deno.test("memory transport: loss rate over 10,000 datagrams", async () => {
+Deno.test("memory network: loss rate over 10,000 datagrams", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, random: seededRandom(12345) });
   network.loss = 0.3;
@@ -119,7 +120,7 @@ Deno.test("memory transport: loss rate over 10,000 datagrams", async () => {
   await closeAll(a, b);
 });
 
-Deno.test("memory transport: per-link overrides and clearLinks", async () => {
+Deno.test("memory network: per-link overrides and clearLinks", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, delay: 5 });
   const a = network.bind(), b = network.bind(), c = network.bind();
@@ -143,7 +144,7 @@ Deno.test("memory transport: per-link overrides and clearLinks", async () => {
   await closeAll(a, b, c);
 });
 
-Deno.test("memory transport: partition and heal", async () => {
+Deno.test("memory network: partition and heal", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, delay: 10 });
   const [a, b, c, d] = [network.bind(), network.bind(), network.bind(), network.bind()];
@@ -191,7 +192,7 @@ Deno.test("memory transport: partition and heal", async () => {
   await closeAll(a, b, c, d, e);
 });
 
-Deno.test("memory transport: overlapping partitions", async () => {
+Deno.test("memory network: overlapping partitions", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock });
   const [a, b, c] = ["10.9.0.1:1", "10.9.0.2:1", "10.9.0.3:1"];
@@ -206,7 +207,7 @@ Deno.test("memory transport: overlapping partitions", async () => {
   await Promise.resolve();
 });
 
-Deno.test("memory transport: crash and restore", async () => {
+Deno.test("memory network: crash and restore", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, delay: 10 });
   const a = network.bind(), b = network.bind();
@@ -240,7 +241,7 @@ Deno.test("memory transport: crash and restore", async () => {
   await closeAll(a, b2);
 });
 
-Deno.test("memory transport: datagrams over the MTU are dropped", async () => {
+Deno.test("memory network: datagrams over the MTU are dropped", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, mtu: 1400 });
   const a = network.bind(), b = network.bind();
@@ -256,7 +257,7 @@ Deno.test("memory transport: datagrams over the MTU are dropped", async () => {
   await closeAll(a, b);
 });
 
-Deno.test("memory transport: unbound and closed destinations", async () => {
+Deno.test("memory network: unbound and closed destinations", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock, delay: 10 });
   const a = network.bind(), b = network.bind();
@@ -293,7 +294,7 @@ Deno.test("memory transport: unbound and closed destinations", async () => {
   await closeAll(b2, c);
 });
 
-Deno.test("memory transport: bind allocates, validates and refuses addresses in use", async () => {
+Deno.test("memory network: bind allocates, validates and refuses addresses in use", async () => {
   const network = new MemoryNetwork({ clock: new VirtualClock() });
   const ts: MemoryTransport[] = [];
   for (let i = 0; i < 600; i++) ts.push(network.bind());
@@ -330,7 +331,7 @@ Deno.test("memory transport: bind allocates, validates and refuses addresses in 
   assert.equal(network.addresses().length, 0);
 });
 
-Deno.test("memory transport: per-address stats", async () => {
+Deno.test("memory network: per-address stats", async () => {
   const clock = new VirtualClock();
   const network = new MemoryNetwork({ clock });
   const a = network.bind(), b = network.bind(), c = network.bind();
@@ -376,7 +377,7 @@ Deno.test("memory transport: per-address stats", async () => {
   await closeAll(b, c);
 });
 
-Deno.test("memory transport: copies datagrams and taps traffic", async () => {
+Deno.test("memory network: copies datagrams and taps traffic", async () => {
   const clock = new VirtualClock();
   const tapped: string[] = [];
   const network = new MemoryNetwork({
@@ -426,7 +427,7 @@ function runTrace(seed: number): string[] {
   return trace;
 }
 
-Deno.test("memory transport: same seed, same delivery trace", () => {
+Deno.test("memory network: same seed, same delivery trace", () => {
   const one = runTrace(7);
   const two = runTrace(7);
   assert.ok(one.length > 50, `trace has ${one.length} entries`);
@@ -434,7 +435,7 @@ Deno.test("memory transport: same seed, same delivery trace", () => {
   assert.notDeepEqual(runTrace(8), one);
 });
 
-Deno.test("memory transport: system clock delivers on a macrotask", async () => {
+Deno.test("memory network: system clock delivers on a macrotask", async () => {
   const network = new MemoryNetwork();
   const a = network.bind(), b = network.bind();
   try {
@@ -454,7 +455,7 @@ Deno.test("memory transport: system clock delivers on a macrotask", async () => 
   }
 });
 
-Deno.test("memory transport: a closed sender's datagram still arrives (system clock)", async () => {
+Deno.test("memory network: a closed sender's datagram still arrives (system clock)", async () => {
   const network = new MemoryNetwork({ delay: 5 });
   const a = network.bind(), b = network.bind();
   try {
@@ -469,7 +470,7 @@ Deno.test("memory transport: a closed sender's datagram still arrives (system cl
   }
 });
 
-Deno.test("memory transport: no timers leak when closing with datagrams in flight", async () => {
+Deno.test("memory network: no timers leak when closing with datagrams in flight", async () => {
   // Sanitizers are on: a pending timer left behind fails this test.
   const network = new MemoryNetwork({ delay: 60_000, jitter: 1000 });
   const nodes = Array.from({ length: 10 }, () => network.bind());
@@ -481,7 +482,7 @@ Deno.test("memory transport: no timers leak when closing with datagrams in fligh
   assertBalanced(network);
 });
 
-Deno.test("memory transport: 10,000 nodes, 200,000 datagrams on a virtual clock", async () => {
+Deno.test("memory network: 10,000 nodes, 200,000 datagrams on a virtual clock", async () => {
   const clock = new VirtualClock();
   const random = seededRandom(99);
   const network = new MemoryNetwork({ clock, random, delay: 1, jitter: 4, loss: 0.01 });
@@ -501,4 +502,39 @@ Deno.test("memory transport: 10,000 nodes, 200,000 datagrams on a virtual clock"
   assertBalanced(network);
   await closeAll(...nodes);
   assert.equal(clock.pending, 0);
+});
+
+Deno.test("memory network: the event heap pops by (at, seq) and survives removeWhere", () => {
+  const random = seededRandom(5);
+  const heap = new Heap<{ at: number; seq: number }>();
+  const all: { at: number; seq: number }[] = [];
+  for (let seq = 0; seq < 5000; seq++) {
+    // Few distinct times, so ties are common and seq must break them.
+    const item = { at: Math.floor(random.next() * 50), seq };
+    all.push(item);
+    heap.push(item.at, item.seq, item);
+  }
+  assert.equal(heap.size, 5000);
+  const removed = heap.removeWhere((x) => x.seq % 3 === 0);
+  assert.equal(removed, 1667);
+  const expected = all.filter((x) => x.seq % 3 !== 0).sort((x, y) => x.at - y.at || x.seq - y.seq);
+  const popped: { at: number; seq: number }[] = [];
+  for (let i = 0; i < 100; i++) popped.push(heap.pop()!);
+  // Pushes after pops still land in order.
+  for (const x of expected.slice(0, 100)) heap.push(x.at, x.seq, x);
+  const again: { at: number; seq: number }[] = [];
+  while (heap.size > 0) {
+    assert.equal(heap.peekAt(), heap.peek()!.at);
+    assert.equal(heap.peekSeq(), heap.peek()!.seq);
+    again.push(heap.pop()!);
+  }
+  assert.deepEqual(popped, expected.slice(0, 100));
+  assert.deepEqual(
+    again,
+    [...expected.slice(0, 100), ...expected.slice(100)].sort((x, y) =>
+      x.at - y.at || x.seq - y.seq
+    ),
+  );
+  assert.equal(heap.pop(), undefined);
+  assert.equal(heap.peekAt(), Infinity);
 });
