@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Clock, TimerId } from "../clock.ts";
+import type { Clock } from "../clock.ts";
 import { Heap } from "./_heap.ts";
 
 /**
@@ -81,7 +81,7 @@ export class VirtualClock implements Clock {
    * assert.ok(fired);
    * ```
    */
-  setTimeout(fn: () => void, ms: number): TimerId {
+  setTimeout(fn: () => void, ms: number): unknown {
     const id = ++this.#seq;
     this.#live.set(id, fn);
     this.#heap.push(this.#now + Math.max(0, ms), id, id);
@@ -101,7 +101,7 @@ export class VirtualClock implements Clock {
    * clock.advance(20);
    * ```
    */
-  clearTimeout(id: TimerId): void {
+  clearTimeout(id: unknown): void {
     this.#live.delete(id as number);
   }
 
