@@ -90,6 +90,13 @@ export interface NodeMetrics {
   membersRefused: number;
   /** Local health score (Lifeguard); 0 is healthy. */
   health: number;
+  /** Updates and messages waiting in the piggyback queue. */
+  queued: number;
+  /**
+   * Round-trip times of direct probes (ms): `counts[i]` samples at most
+   * `bounds[i]` (and above `bounds[i - 1]`); the last count is above every bound.
+   */
+  probeRtt: { bounds: readonly number[]; counts: number[]; sum: number; count: number };
   /** Dropped datagrams by reason. */
   dropped: Record<DropReason, number>;
 }
@@ -121,6 +128,8 @@ export function emptyEngineMetrics(): EngineMetrics {
     refutations: 0,
     membersRefused: 0,
     health: 0,
+    queued: 0,
+    probeRtt: { bounds: [], counts: [], sum: 0, count: 0 },
     dropped: emptyDrops(),
   };
 }

@@ -82,8 +82,13 @@ Deno.test("probe: an ack, direct or relayed, clears the probe and brings health 
   assert.equal(a.engine.health, 3);
   // ...then a direct ack: one step down, and the next period comes sooner.
   let p = probe(a);
+  a.time.now += 3; // the ack takes 3 ms
   a.receive(p.target, { type: "ack", seq: p.seq });
   assert.equal(a.engine.health, 2);
+  const rtt = a.engine.metrics().probeRtt;
+  assert.equal(rtt.count, 1, "a direct ack is timed");
+  assert.equal(rtt.sum, 3);
+  assert.equal(rtt.counts[rtt.bounds.indexOf(5)], 1, "in the (2.5, 5] ms bucket");
   a.fire("probe-end"); // stale: the probe is over
   assert.equal(a.engine.health, 2);
   const next = a.pending("probe")[0].at;
@@ -95,6 +100,7 @@ Deno.test("probe: an ack, direct or relayed, clears the probe and brings health 
   const helper = a.take()[0].to;
   a.receive(helper, { type: "ack", seq: p.seq });
   assert.equal(a.engine.health, 1);
+  assert.equal(a.engine.metrics().probeRtt.count, 1, "a relayed ack times two hops: not counted");
   a.fire("probe-end");
   assert.equal(a.eventsOf("suspect").length, 1, "only the first target was suspected");
 });

@@ -14,12 +14,15 @@ import { encodeBody } from "../wire/codec.ts";
 import { randomInt, shuffle } from "./_random.ts";
 import type { Awareness } from "./awareness.ts";
 import type { Context } from "./context.ts";
+import type { LinkDelay } from "./link_delay.ts";
 import type { Outbox } from "./outbox.ts";
 import type { MemberState } from "./state.ts";
 
 interface Probe {
   seq: number;
   target: string;
+  /** When the ping went out. */
+  sentAt: number;
   incarnation: number;
   acked: boolean;
   expectedNacks: number;
@@ -32,6 +35,7 @@ export class Prober {
   #outbox: Outbox;
   #awareness: Awareness;
   #state: MemberState;
+  #delay: LinkDelay;
   #seq: number;
   #order: string[] = [];
   #next = 0;
@@ -45,11 +49,13 @@ export class Prober {
     outbox: Outbox,
     awareness: Awareness,
     state: MemberState,
+    delay: LinkDelay,
   ) {
     this.#ctx = ctx;
     this.#outbox = outbox;
     this.#awareness = awareness;
     this.#state = state;
+    this.#delay = delay;
     this.#seq = randomInt(ctx.env.random, 0x7fffffff);
   }
 
@@ -86,6 +92,7 @@ export class Prober {
     this.#probe = {
       seq,
       target,
+      sentAt: env.now(),
       incarnation: member.incarnation,
       acked: false,
       expectedNacks: 0,
@@ -155,10 +162,11 @@ export class Prober {
     this.#outbox.send(m.target, [encodeBody({ type: "ping", seq, target: m.target })]);
   }
 
-  /** Records an ack for our probe, or forwards one for a relayed probe. */
-  onAck(_from: string, m: AckMessage): void {
+  /** Records an ack for our probe (timing it, if direct), or forwards one for a relayed probe. */
+  onAck(from: string, m: AckMessage): void {
     const probe = this.#probe;
     if (probe && probe.seq === m.seq) {
+      if (from === probe.target) this.#delay.observe(this.#ctx.env.now() - probe.sentAt);
       probe.acked = true;
       this.#finish(probe);
       return;

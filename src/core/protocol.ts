@@ -20,6 +20,7 @@ import type { ProtocolConfig } from "./config.ts";
 import { type Context, drop } from "./context.ts";
 import { Dissemination } from "./dissemination.ts";
 import { Join } from "./join.ts";
+import { LinkDelay, RTT_BUCKETS } from "./link_delay.ts";
 import { Membership } from "./membership.ts";
 import { Outbox } from "./outbox.ts";
 import { Prober } from "./probe.ts";
@@ -32,6 +33,7 @@ export class Protocol implements Engine {
   #ctx: Context;
   #outbox: Outbox;
   #awareness: Awareness;
+  #delay = new LinkDelay();
   #suspicions: Suspicions;
   #state: MemberState;
   #admission: Admission;
@@ -59,7 +61,7 @@ export class Protocol implements Engine {
     this.#antiEntropy = new AntiEntropy(ctx, this.#outbox, this.#state, this.#admission);
     this.#join = new Join(ctx, this.#outbox, this.#state, this.#antiEntropy, seeds);
     this.#dissemination = new Dissemination(ctx, this.#outbox);
-    this.#prober = new Prober(ctx, this.#outbox, this.#awareness, this.#state);
+    this.#prober = new Prober(ctx, this.#outbox, this.#awareness, this.#state, this.#delay);
   }
 
   /** This node's address. */
@@ -140,7 +142,14 @@ export class Protocol implements Engine {
   /** A snapshot of the counters. */
   metrics(): EngineMetrics {
     const m = this.#ctx.metrics;
-    return { ...m, health: this.#awareness.score, dropped: { ...m.dropped } };
+    const d = this.#delay;
+    return {
+      ...m,
+      health: this.#awareness.score,
+      queued: this.#outbox.queue.size,
+      probeRtt: { bounds: RTT_BUCKETS, counts: [...d.counts], sum: d.sum, count: d.count },
+      dropped: { ...m.dropped },
+    };
   }
 
   /** Broadcasts `payload` to every live member (delivered once each); returns its id. */
