@@ -139,7 +139,7 @@ export class Admission {
   noticeStranger(from: string, messages: readonly SingleMessage[]): void {
     const ctx = this.#ctx;
     if (ctx.phase !== "running" || from === ctx.self) return;
-    if (ctx.members.get(from) || this.#pending.has(from)) return;
+    if (ctx.members.has(from) || this.#pending.has(from)) return;
     if (!messages.every((m) => GOSSIP.has(m.type))) return;
     if (this.allow(from, "gossip")) this.admit(from, 0);
   }

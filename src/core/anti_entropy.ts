@@ -78,7 +78,7 @@ export class AntiEntropy {
     const ctx = this.#ctx;
     if (ctx.phase !== "running") return;
     const opens = records[0]?.address === from;
-    if (!reply && !ctx.members.get(from)) {
+    if (!reply && !ctx.members.has(from)) {
       // Answering strangers would let a forged source make us send our whole
       // table anywhere: a stranger that names itself gets the cookie PING and,
       // once in, a SYNC request of ours (the exchange it asked for).

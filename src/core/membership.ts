@@ -168,6 +168,11 @@ export class Membership {
     return this.#liveCount;
   }
 
+  /** Whether `address` is in the table, in any state (no copy made). */
+  has(address: string): boolean {
+    return this.#find(address) >= 0;
+  }
+
   /** The member at `address`, if known (a copy). */
   get(address: string): Member | undefined {
     const slot = this.#find(address);

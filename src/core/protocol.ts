@@ -210,7 +210,6 @@ export class Protocol implements Engine {
   /** Routes one message to its room, after the checks on who may ask what. */
   #handle(from: string, m: SingleMessage): void {
     const ctx = this.#ctx;
-    const known = ctx.members.get(from) !== undefined;
     switch (m.type) {
       case "init":
         // Not answered with the table at once: a stranger proves its address first.
@@ -219,7 +218,7 @@ export class Protocol implements Engine {
       case "info":
         return this.#join.onInfo(from, m.members);
       case "conn":
-        if (known) {
+        if (ctx.members.has(from)) {
           this.#state.merge(
             { address: from, state: "alive", incarnation: m.incarnation },
             from,
@@ -235,7 +234,7 @@ export class Protocol implements Engine {
         if (m.target !== ctx.self) return drop(ctx, "misdirected", from, `ping for ${m.target}`);
         // Probed by a member we never heard of: it knows us, so we learn it once
         // it has answered our cookie.
-        if (!known && ctx.phase === "running") {
+        if (ctx.phase === "running" && !ctx.members.has(from)) {
           if (!this.#admission.allow(from, "ping")) return;
           this.#admission.admit(from, 0);
         }
@@ -248,7 +247,9 @@ export class Protocol implements Engine {
       }
       case "ping-req":
         // Only members ask us to probe for them; a stranger's request could be forged.
-        if (!known) return drop(ctx, "unknown-sender", from, "ping-req from a stranger");
+        if (!ctx.members.has(from)) {
+          return drop(ctx, "unknown-sender", from, "ping-req from a stranger");
+        }
         if (this.#admission.allow(from, "ping-req")) this.#prober.onPingReq(from, m);
         return;
       case "nack":
