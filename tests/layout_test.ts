@@ -60,6 +60,11 @@ Deno.test("layout: dependencies point one way", () => {
     ],
     // Transports know nothing of the protocol.
     ["src/net/", /^src\/(net\/|clock\.ts$|address\.ts$)/],
+    // The HTTP endpoint reads a node through its public face (and the types behind it).
+    [
+      "src/http/",
+      /^src\/(http\/|node\.ts$|metrics\.ts$|engine\.ts$|events\.ts$|address\.ts$|wire\/message\.ts$)/,
+    ],
   ];
   for (const [dir, allowed] of rules) {
     for (const file of sources(dir)) {
@@ -68,6 +73,18 @@ Deno.test("layout: dependencies point one way", () => {
       }
     }
   }
+});
+
+Deno.test("layout: the main entry point carries no HTTP code", () => {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const target of imports(path)) visit(target);
+  };
+  visit("mod.ts");
+  assert.ok(seen.has("src/node.ts") && seen.size > 20, "the whole graph was walked");
+  for (const path of seen) assert.ok(!path.startsWith("src/http/"), `mod.ts reaches ${path}`);
 });
 
 Deno.test("layout: no source file over 500 lines", () => {

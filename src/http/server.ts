@@ -1,0 +1,218 @@
+/**
+ * {@link serveHttp}: a read-only HTTP endpoint beside a node, with four
+ * routes: `/members` (JSON), `/metrics` (Prometheus text), `/events`
+ * (server-sent events) and `/` (the live page).
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import { formatAddress } from "../address.ts";
+import type { GossipNode } from "../node.ts";
+import { ClientTooSlow, EventHub, ServerClosing } from "./events.ts";
+import { PAGE } from "./page.ts";
+import { metricsText, PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
+
+/**
+ * Options for {@link serveHttp}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { ServeHttpOptions } from "@gossip/peer/http";
+ * const options: ServeHttpOptions = { hostname: "127.0.0.1", port: 9090 };
+ * assert.equal(options.port, 9090);
+ * ```
+ */
+export interface ServeHttpOptions {
+  /** Address to bind, default `127.0.0.1` (loopback: say `0.0.0.0` to serve others). */
+  hostname?: string;
+  /** Port to bind; 0 (default) picks a free one: `server.url` tells which. */
+  port?: number;
+  /** Milliseconds between the counters snapshots on `/events`, default 1000. */
+  interval?: number;
+  /** Bytes an `/events` client may leave unread before it is disconnected, default 64 KiB. */
+  clientBuffer?: number;
+  /** `/events` clients at once, default 256; more get 503. */
+  maxClients?: number;
+}
+
+/**
+ * A running endpoint, from {@link serveHttp}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { GossipNode } from "@gossip/peer";
+ * import { type PeerHttpServer, serveHttp } from "@gossip/peer/http";
+ * await using node = await GossipNode.start({ port: 0 });
+ * await using server: PeerHttpServer = serveHttp(node);
+ * assert.equal(server.eventClients, 0);
+ * ```
+ */
+export interface PeerHttpServer extends AsyncDisposable {
+  /** The bound address. */
+  readonly addr: Deno.NetAddr;
+  /** Where to point a browser: `http://HOST:PORT` (IPv6 hosts in brackets). */
+  readonly url: string;
+  /** Clients of `/events` connected now. */
+  readonly eventClients: number;
+  /** Resolves once the server has shut down. */
+  readonly finished: Promise<void>;
+  /** Ends every event stream and stops serving; the node is left running. */
+  shutdown(): Promise<void>;
+}
+
+const log = getLogger(["peer", "http"]);
+
+const ROUTES = new Set(["/", "/members", "/metrics", "/events"]);
+const ALLOW = "GET, HEAD";
+
+/** What every response carries. */
+const COMMON = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
+
+/**
+ * The page may load nothing from anywhere: its script and style are inline,
+ * and its only connection is to `/events` on the same origin.
+ */
+const PAGE_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; " +
+  "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * Serves a node's members, metrics, events and live page over HTTP:
+ *
+ * - `GET /members`: every member, this node first, as `node.members()` returns them (JSON).
+ * - `GET /metrics`: the Prometheus text format (see `METRICS` for the names).
+ * - `GET /events`: server-sent events: `hello` (this node, every member, a
+ *   snapshot), then `join`, `joined`, `suspect`, `alive`, `dead`, `leave` and
+ *   `tag` as they happen, and `metrics` (a counters snapshot) every `interval` ms.
+ * - `GET /`: a self-contained page that shows the cluster live.
+ *
+ * Read-only: other methods get 405, other paths 404. It binds loopback
+ * unless told otherwise. The node is not closed with the server, nor the
+ * server with the node.
+ *
+ * @param node The node to show.
+ * @param options Where to bind and the event stream's limits.
+ * @returns The running server; shut it down (or `await using` it) when done.
+ * @throws {Deno.errors.AddrInUse} When the port is taken.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { GossipNode } from "@gossip/peer";
+ * import { serveHttp } from "@gossip/peer/http";
+ * await using node = await GossipNode.start({ port: 0 });
+ * await using server = serveHttp(node, { hostname: "127.0.0.1", port: 0 });
+ * const members = await (await fetch(new URL("/members", server.url))).json();
+ * assert.equal(members[0].address, node.address);
+ * const metrics = await (await fetch(new URL("/metrics", server.url))).text();
+ * assert.match(metrics, /^peer_members\{state="alive"\} 1$/m);
+ * ```
+ */
+export function serveHttp(node: GossipNode, options: ServeHttpOptions = {}): PeerHttpServer {
+  const hostname = options.hostname ?? "127.0.0.1";
+  const hub = new EventHub(node, {
+    interval: positive("interval", options.interval ?? 1000),
+    clientBuffer: positive("clientBuffer", options.clientBuffer ?? 64 * 1024),
+    maxClients: positive("maxClients", options.maxClients ?? 256),
+  });
+  const handler = (request: Request, info: Deno.ServeHandlerInfo): Response => {
+    const { pathname } = new URL(request.url);
+    if (!ROUTES.has(pathname)) return text(404, `not found: ${pathname}\n`);
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return text(405, `${request.method} not allowed: this endpoint is read-only\n`, {
+        allow: ALLOW,
+      });
+    }
+    switch (pathname) {
+      case "/members":
+        return respond(JSON.stringify(node.members()), "application/json");
+      case "/metrics":
+        return respond(
+          metricsText({
+            metrics: node.metrics(),
+            members: node.members(),
+            incarnation: node.incarnation,
+            eventClients: hub.clients,
+            eventClientsDropped: hub.dropped,
+          }),
+          PROMETHEUS_CONTENT_TYPE,
+        );
+      case "/events":
+        return events(request, hub, info.completed);
+      default:
+        return respond(PAGE, "text/html; charset=utf-8", {
+          "content-security-policy": PAGE_POLICY,
+        });
+    }
+  };
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve(
+      { hostname, port: options.port ?? 0, onListen: () => {}, onError },
+      handler,
+    );
+  } catch (e) {
+    hub.close();
+    throw e;
+  }
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    stopping ??= (async () => {
+      hub.close();
+      await server.shutdown();
+    })();
+  return {
+    addr: server.addr,
+    url: `http://${formatAddress(server.addr.hostname, server.addr.port)}`,
+    get eventClients() {
+      return hub.clients;
+    },
+    finished: server.finished,
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+/**
+ * Errors of the handler, and of event streams cut short. A stream cut
+ * because its client fell behind, or because the server is closing, is
+ * expected and not logged; anything else is logged at error level.
+ */
+function onError(error: unknown): Response {
+  if (!(error instanceof ClientTooSlow || error instanceof ServerClosing)) {
+    log.error("HTTP request failed: {error}", {
+      error: error instanceof Error ? error.stack ?? error.message : String(error),
+    });
+  }
+  return text(500, "internal error\n");
+}
+
+function events(request: Request, hub: EventHub, completed: Promise<void>): Response {
+  if (request.method === "HEAD") return respond(null, "text/event-stream");
+  const stream = hub.open(completed);
+  if (!stream) return text(503, "too many event-stream clients\n", { "retry-after": "5" });
+  return respond(stream, "text/event-stream");
+}
+
+function respond(
+  body: BodyInit | null,
+  type: string,
+  extra: Record<string, string> = {},
+): Response {
+  return new Response(body, { headers: { ...COMMON, "content-type": type, ...extra } });
+}
+
+function text(status: number, body: string, extra: Record<string, string> = {}): Response {
+  return new Response(body, {
+    status,
+    headers: { ...COMMON, "content-type": "text/plain; charset=utf-8", ...extra },
+  });
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
