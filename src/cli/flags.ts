@@ -27,6 +27,8 @@ import { parseKey } from "../net/keyring.ts";
  */
 export const USAGE: string = `Usage: peer [options]
        peer keygen
+       peer members --http HOST:PORT [--json]
+       peer monitor --http HOST:PORT [--json]
 
 Starts a gossip peer on UDP, prints what happens to it, and broadcasts a message
 every period and every line typed on standard input. SIGINT or SIGTERM makes it
@@ -53,11 +55,16 @@ Options:
                          primary
   --key-file PATH        file with one key a line (needs --allow-read)
   --label NAME           cluster label (at most 255 bytes)
+  --http HOST:PORT       serve /members, /metrics, /events and a live page over HTTP
+                         (port 0: any free one; bind 0.0.0.0 to serve other hosts)
   -h, --help             print this and exit
   -V, --version          print the version and exit
 
 Commands:
   keygen                 print a new random key (32 bytes, base64) and exit
+  members --http ADDR    print the members of the node serving HTTP at ADDR
+  monitor --http ADDR    print the member events of that node as they come, until
+                         interrupted
 
 Environment:
   PEER_KEY               keys (comma separated), used when no --key or --key-file is given
@@ -99,8 +106,11 @@ export class UsageError extends Error {
  * ```
  */
 export interface CliOptions {
-  /** What to do: run a node (the default), print help or the version, or make a key. */
-  command: "run" | "help" | "version" | "keygen";
+  /**
+   * What to do: run a node (the default), print help or the version, make a
+   * key, or ask a running node (`--http`) for its members or its events.
+   */
+  command: "run" | "help" | "version" | "keygen" | "members" | "monitor";
   /** `--host`: the address to bind, without brackets (default `127.0.0.1`). */
   hostname: string;
   /** `--port`: 0 to 65535; 0 (default) binds any free port. */
@@ -132,12 +142,20 @@ export interface CliOptions {
   keyFile?: string;
   /** `--label`, if given and not empty. */
   label?: string;
+  /**
+   * `--http`, as `HOST:PORT`: where a node serves HTTP (port 0: any), or,
+   * for `members` and `monitor`, the node to ask (an `http://` prefix is
+   * accepted and removed).
+   */
+  http?: string;
 }
 
 type Command = CliOptions["command"];
 
 /** Commands named by the first argument; without one, `peer` runs a node. */
-const COMMANDS: readonly Command[] = ["keygen"];
+const COMMANDS: readonly Command[] = ["keygen", "members", "monitor"];
+/** The flags the commands that ask a running node take. */
+const CLIENT_FLAGS = new Set(["http", "json", "help"]);
 
 /** The log levels `--log-level` takes, most verbose first. */
 const LOG_LEVELS: readonly CliOptions["logLevel"][] = [
@@ -170,6 +188,7 @@ const FLAGS = {
   key: { type: "string", multiple: true },
   "key-file": { type: "string" },
   label: { type: "string" },
+  http: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const satisfies ParseArgsOptionsConfig;
@@ -224,6 +243,18 @@ export function parseCli(args: string[]): CliOptions {
   if (values.version) return { ...options, command: "version" };
   if (command === "keygen") {
     if (rest.length > 0) throw new UsageError(`keygen takes no options (got ${rest[0]})`);
+    return options;
+  }
+  if (command === "members" || command === "monitor") {
+    const other = Object.keys(values).find((flag) => !CLIENT_FLAGS.has(flag));
+    if (other) throw new UsageError(`${command} takes only --http and --json (got --${other})`);
+    if (values.http === undefined) {
+      throw new UsageError(`${command} needs --http HOST:PORT (the address a peer serves HTTP on)`);
+    }
+    options.http = checkAddress(
+      "--http",
+      values.http.replace(/^http:\/\//i, "").replace(/\/$/, ""),
+    );
     return options;
   }
 
@@ -285,6 +316,14 @@ export function parseCli(args: string[]): CliOptions {
       throw new UsageError(`--label must be at most 255 bytes of UTF-8, got ${bytes}`);
     }
     if (bytes > 0) options.label = values.label;
+  }
+  if (values.http !== undefined) {
+    try {
+      parseAddress(values.http);
+    } catch (e) {
+      throw new UsageError(`--http: ${messageOf(e)}`);
+    }
+    options.http = values.http;
   }
   if (options.wire === "seed" && (options.keys.length > 0 || options.keyFile || options.label)) {
     throw new UsageError(`--wire seed cannot be used with --key, --key-file or --label`);

@@ -12,6 +12,7 @@ import { RuntimeError } from "./errors.ts";
 import { type CliOptions, parseCli, USAGE, UsageError } from "./flags.ts";
 import { type CliIo, type Io, resolveIo } from "./io.ts";
 import { keygen } from "./keys.ts";
+import { members, monitor } from "./remote.ts";
 import { runNode } from "./run.ts";
 
 /**
@@ -33,6 +34,8 @@ type Command = (options: CliOptions, io: Io) => number | Promise<number>;
 const COMMANDS: Record<CliOptions["command"], Command> = {
   run: runNode,
   keygen: (_options, io) => keygen(io),
+  members,
+  monitor,
   help: (_options, io) => {
     io.stdout(USAGE);
     return 0;
@@ -46,7 +49,7 @@ const COMMANDS: Record<CliOptions["command"], Command> = {
 /**
  * Runs the command line: parses `args`, starts the node, prints its events,
  * broadcasts, and on SIGINT/SIGTERM (or `io.signal`) leaves gracefully.
- * Resolves to the exit code: 0 after a signal (or for `--help`,
+ * Resolves to the exit code: 0 after a signal (or for `--help`, `members`,
  * `--version`, `keygen`), 1 for a runtime error, 2 for a usage error. An
  * error is one line, `peer: <message>`, on `io.stderr` (a usage error is
  * followed by the usage). It never calls `Deno.exit` itself.

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { formatAddress } from "../address.ts";
+import { formatAddress, parseAddress } from "../address.ts";
+import { type PeerHttpServer, serveHttp } from "../http/mod.ts";
 import { GossipNode, type GossipNodeOptions } from "../node.ts";
 import { oneLine, RuntimeError } from "./errors.ts";
 import type { CliOptions } from "./flags.ts";
@@ -32,10 +33,18 @@ export async function runNode(options: CliOptions, io: Io): Promise<number> {
   const keys = await resolveKeys(options, io.env);
   await using _logging = io.logging ? await configureLogging(options.logLevel) : undefined;
   const node = await startNode(options, keys);
+  let http: PeerHttpServer | undefined;
+  try {
+    http = options.http ? serve(node, options.http) : undefined;
+  } catch (e) {
+    await node.close();
+    throw e;
+  }
   const print = printer(options.json, io.stdout);
   watch(node, print);
   const stop = stopped(io.signal);
   print({ event: "listening", address: node.address }, `Listening on ${node.address}`);
+  if (http) print({ event: "http", url: http.url }, `HTTP on ${http.url}`);
 
   const send = broadcaster(node, print, io.stderr);
   const timer = options.message === ""
@@ -48,8 +57,27 @@ export async function runNode(options: CliOptions, io: Io): Promise<number> {
   clearInterval(timer);
   lines?.cancel();
   print({ event: "leaving", reason: why }, `Leaving (${why})`);
+  await http?.shutdown();
   await leave(node, io.stderr);
   return 0;
+}
+
+/**
+ * Serves the node's HTTP endpoint on `address` (`HOST:PORT`, checked by the
+ * flag parser).
+ *
+ * @throws {RuntimeError} With one line naming the cause when it cannot bind.
+ */
+function serve(node: GossipNode, address: string): PeerHttpServer {
+  const { hostname, port } = parseAddress(address);
+  try {
+    return serveHttp(node, { hostname, port });
+  } catch (e) {
+    const hint = e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
+      ? " (run with --allow-net)"
+      : "";
+    throw new RuntimeError(`cannot serve HTTP on ${address}: ${oneLine(e)}${hint}`);
+  }
 }
 
 /**
