@@ -79,6 +79,36 @@ Deno.test("http: unknown paths get 404, other methods 405 with Allow", async () 
   assert.equal(node.members().length, 1, "nothing changed");
 });
 
+Deno.test("http: on loopback, only loopback Host names are answered (no DNS rebinding)", async () => {
+  await using node = await startNode();
+  await using server = serveHttp(node);
+  const ask = async (host: string) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    try {
+      await conn.write(
+        new TextEncoder().encode(
+          `GET /members HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      const buffer = new Uint8Array(4096);
+      let answer = "";
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        answer += new TextDecoder().decode(buffer.subarray(0, n));
+      }
+      return Number(answer.split(" ")[1]);
+    } finally {
+      conn.close();
+    }
+  };
+  const port = server.addr.port;
+  for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, "127.1.2.3", `[::1]:${port}`]) {
+    assert.equal(await ask(host), 200, host);
+  }
+  for (const host of [`attacker.example:${port}`, "10.0.0.1", "localhost.example.com"]) {
+    assert.equal(await ask(host), 403, host);
+  }
+});
+
 Deno.test("http: bad options are refused; a taken port throws AddrInUse and leaves nothing running", async () => {
   await using node = await startNode();
   for (const bad of [{ interval: 0 }, { clientBuffer: -1 }, { maxClients: 1.5 }]) {

@@ -89,7 +89,8 @@ const PAGE_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src '
  * - `GET /`: a self-contained page that shows the cluster live.
  *
  * Read-only: other methods get 405, other paths 404. It binds loopback
- * unless told otherwise. The node is not closed with the server, nor the
+ * unless told otherwise, and then answers only requests that name a
+ * loopback host (403 otherwise: no DNS rebinding). The node is not closed with the server, nor the
  * server with the node.
  *
  * @param node The node to show.
@@ -116,8 +117,15 @@ export function serveHttp(node: GossipNode, options: ServeHttpOptions = {}): Pee
     clientBuffer: positive("clientBuffer", options.clientBuffer ?? 64 * 1024),
     maxClients: positive("maxClients", options.maxClients ?? 256),
   });
+  const local = isLoopback(hostname);
   const handler = (request: Request, info: Deno.ServeHandlerInfo): Response => {
-    const { pathname } = new URL(request.url);
+    const url = new URL(request.url);
+    // On loopback, a page elsewhere could still reach this server through a
+    // name that resolves to 127.0.0.1 (DNS rebinding): answer loopback names only.
+    if (local && !isLoopback(url.hostname)) {
+      return text(403, `forbidden: Host ${url.host} is not a loopback name\n`);
+    }
+    const { pathname } = url;
     if (!ROUTES.has(pathname)) return text(404, `not found: ${pathname}\n`);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return text(405, `${request.method} not allowed: this endpoint is read-only\n`, {
@@ -208,6 +216,13 @@ function text(status: number, body: string, extra: Record<string, string> = {}):
     status,
     headers: { ...COMMON, "content-type": "text/plain; charset=utf-8", ...extra },
   });
+}
+
+/** Whether `host` (a name or an address, IPv6 with or without brackets) is loopback. */
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h.endsWith(".localhost") || h === "::1" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
 function positive(name: string, value: number): number {
