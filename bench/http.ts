@@ -95,16 +95,27 @@ async function jsonLines(
       try {
         onLine(JSON.parse(line));
       } catch { /* not JSON */ }
+      poke();
     }
   }
 }
 
-/** Waits until `cond()` is true, checking every 10 ms, for at most `ms`. */
+/** Something a wait may depend on happened (a line from a child, a join). */
+let poke: () => void = () => {};
+
+/** Waits until `cond()` is true, checking it after each {@link poke}, for at most `ms`. */
 async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => timer = setTimeout(() => resolve("late"), ms));
+  try {
+    while (!cond()) {
+      const next = new Promise<void>((resolve) => poke = resolve);
+      if (await Promise.race([next, late]) === "late") {
+        throw new Error(`timed out waiting for ${what}`);
+      }
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -186,6 +197,7 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
         probeInterval: 100,
         probeTimeout: 80,
       });
+      node.addEventListener("join", () => poke());
       node.addEventListener("suspect", (e) => {
         if (e.detail.address === address) suspicions[phase]++;
       });
@@ -259,19 +271,21 @@ export function report(r: HttpBenchResult, when: Date): string {
   return `## HTTP endpoint: probe round trips with and without ${o.clients} event-stream clients
 
 \`deno task bench-http\` (bench/http.ts), ${when.toISOString().slice(0, 16).replace("T", " ")} UTC.
-Node A is a command-line peer with \`--http\` (LAN profile, its own process); ${o.peers} peers in
-the bench process join it and probe every 100 ms, timing each PING to A until its ACK. Phases of
-${o.phaseMs / 1000} s alternate without and with ${o.clients} clients reading \`/events\` (in a
-third process; snapshots every second), ${o.rounds} of each. Round-trip times in ms.
+Node A is a command-line peer with \`--http\` (LAN profile, its own process).
+${o.peers} peers in the bench process join it and probe every 100 ms, timing each PING to A until its ACK.
+Phases of ${
+    o.phaseMs / 1000
+  } s alternate without and with ${o.clients} clients reading \`/events\` (in a third process; a snapshot every second), ${o.rounds} of each.
+Round-trip times in ms.
 
 | phase | samples | p50 | p90 | p99 | max | unanswered | suspicions of A | A's CPU (ms/s) |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 ${row("without clients", r.without)}
 ${row(`with ${o.clients} clients`, r.with)}
 
-With/without: p50 ${ratio("p50")}x, p90 ${ratio("p90")}x, p99 ${ratio("p99")}x. The clients read
-${round(r.streamed / 1024 / 1024, 1)} MiB in all. Other work shares the machine's 2 cores, so
-compare the two rows of one run, not runs.
+With/without: p50 ${ratio("p50")}x, p90 ${ratio("p90")}x, p99 ${ratio("p99")}x.
+The clients read ${round(r.streamed / 1024 / 1024, 1)} MiB in all.
+Other work shares the machine's 2 cores: compare the two rows of one run, not runs.
 `;
 }
 
