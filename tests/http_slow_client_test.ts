@@ -1,8 +1,9 @@
 /**
  * Event-stream clients that do not keep up: one that never reads, and one
- * that goes away without a word. Neither may make the node hold its events:
- * the first is disconnected once its bounded buffer is full (while a client
- * that reads gets everything), the second is forgotten at the next write.
+ * that goes away. Neither may make the node hold its events: the first is
+ * disconnected once its bounded buffer is full (while a client that reads
+ * gets everything), the second is forgotten as soon as its connection
+ * closes.
  * Raw TCP sockets stand in for the bad clients; a well-behaved `/events`
  * reader watches the server's own count of clients in its snapshots.
  */
@@ -92,7 +93,7 @@ Deno.test("http: a client that does not read is disconnected at its buffer's lim
   }
 });
 
-Deno.test("http: a client that vanishes is forgotten at the next write", async () => {
+Deno.test("http: a client that goes away is forgotten at once", async () => {
   await using node = await startNode();
   await using server = serveHttp(node, { interval: 25 });
   await using watcher = await SseClient.open(`${server.url}/events`);
@@ -107,7 +108,7 @@ Deno.test("http: a client that vanishes is forgotten at the next write", async (
   assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(text, /content-type: text\/event-stream/i);
   await watcher.wait((e, x) => e === "metrics" && x.clients === 2, "both clients counted");
-  gone.close(); // no goodbye
+  gone.close(); // gone without unsubscribing
   await watcher.wait((e, x) => e === "metrics" && x.clients === 1, "the vanished client forgotten");
   assert.equal(server.eventClients, 1);
   const r = await fetch(`${server.url}/metrics`);

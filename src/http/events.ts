@@ -5,12 +5,13 @@
  * counters the page charts (compactly), so that a page opened now starts
  * with a history.
  *
- * Each client has a bounded buffer: what the client has not yet taken, up to
- * `clientBuffer` bytes. A client that falls further behind (a slow reader, or
- * one that vanished without closing its connection) is disconnected and its
- * buffer freed; a browser's `EventSource` then reconnects and starts again
- * from a fresh `hello`. So no client can make the node hold more than one
- * buffer's worth of events for it.
+ * Each client has a bounded buffer: the frames its connection has not yet
+ * taken, up to `clientBuffer` bytes. A client that falls further behind (a
+ * slow reader, or one that vanished without closing its connection) is
+ * disconnected at once and its buffer freed; a browser's `EventSource` then
+ * reconnects and starts again from a fresh `hello`. So no client can make
+ * the node hold more than one buffer's worth of events for it (plus the one
+ * frame being written, and a first `hello` that may be larger).
  *
  * @module
  */
@@ -57,26 +58,70 @@ export interface EventHubOptions {
   maxClients: number;
 }
 
-/** Why a client's stream was cut: it fell behind (an expected end, not a fault). */
-export class ClientTooSlow extends Error {
-  /** Makes one. */
-  constructor() {
-    super("event-stream client too slow: its buffer is full");
-    this.name = "ClientTooSlow";
-  }
-}
+/**
+ * One client of the stream: the frames waiting for it (at most `limit`
+ * bytes, the first one excepted), taken one at a time by its writer.
+ */
+export class Subscription {
+  #queue: Uint8Array[] = [];
+  #bytes = 0;
+  #wake: (() => void) | undefined;
+  #ended = false;
+  #cut: () => void;
+  #limit: number;
+  #onEnd: (sub: Subscription) => void;
 
-/** Why streams were cut when the server stopped with events still queued for them. */
-export class ServerClosing extends Error {
-  /** Makes one. */
-  constructor() {
-    super("server closing");
-    this.name = "ServerClosing";
+  /** @internal Made by {@link EventHub.open}. */
+  constructor(limit: number, cut: () => void, onEnd: (sub: Subscription) => void) {
+    this.#limit = limit;
+    this.#cut = cut;
+    this.#onEnd = onEnd;
   }
-}
 
-interface Client {
-  controller: ReadableStreamDefaultController<Uint8Array>;
+  /** Bytes waiting now. */
+  get queued(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Queues `frame` if it fits (always, when nothing is waiting and `first`):
+   * returns false, queueing nothing, when the client is that far behind.
+   */
+  offer(frame: Uint8Array, first = false): boolean {
+    if (this.#ended) return true;
+    if (!first && this.#bytes + frame.byteLength > this.#limit) return false;
+    this.#queue.push(frame);
+    this.#bytes += frame.byteLength;
+    this.#wake?.();
+    return true;
+  }
+
+  /** The next frame to write, when there is one; `undefined` once ended. */
+  async next(): Promise<Uint8Array | undefined> {
+    while (this.#queue.length === 0 && !this.#ended) {
+      await new Promise<void>((resolve) => this.#wake = resolve);
+      this.#wake = undefined;
+    }
+    if (this.#ended) return undefined;
+    const frame = this.#queue.shift()!;
+    this.#bytes -= frame.byteLength;
+    return frame;
+  }
+
+  /**
+   * Ends it: what waits is discarded, the writer's `next()` gives
+   * `undefined`, and with `cut` the connection is closed at once (a write
+   * stuck on a client that does not read is abandoned).
+   */
+  end(cut = false): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#queue = [];
+    this.#bytes = 0;
+    this.#wake?.();
+    this.#onEnd(this);
+    if (cut) this.#cut();
+  }
 }
 
 const encoder = new TextEncoder();
@@ -85,7 +130,7 @@ const encoder = new TextEncoder();
 export class EventHub {
   #node: GossipNode;
   #options: EventHubOptions;
-  #clients = new Set<Client>();
+  #clients = new Set<Subscription>();
   #dropped = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #history: HistoryEntry[] = [];
@@ -114,45 +159,36 @@ export class EventHub {
     return this.#dropped;
   }
 
-  /**
-   * A new client's stream, starting with a `hello` event (this node, every
-   * member and a first snapshot); `undefined` when `maxClients` are
-   * connected or the hub is closed. The client is removed when the stream is
-   * cancelled or `ended` settles (the response is over, or the connection
-   * went away).
-   */
-  open(ended?: Promise<unknown>): ReadableStream<Uint8Array> | undefined {
-    if (this.#closed || this.#clients.size >= this.#options.maxClients) return undefined;
-    let client: Client | undefined;
-    const stream = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          client = { controller };
-        },
-        cancel: () => this.#remove(client!),
-      },
-      new ByteLengthQueuingStrategy({ highWaterMark: this.#options.clientBuffer }),
-    );
-    this.#clients.add(client!);
-    const remove = () => this.#remove(client!);
-    ended?.then(remove, remove);
-    // The first event may exceed the buffer (a large member table): it is
-    // enqueued whole, and the client is held to the limit from then on.
-    client!.controller.enqueue(encoder.encode(`retry: 1000\n\n${this.#hello()}`));
-    return stream;
+  /** Whether another client would be taken now. */
+  get full(): boolean {
+    return this.#closed || this.#clients.size >= this.#options.maxClients;
   }
 
-  /** Ends every stream (cleanly where nothing is pending), stops listening to the node. */
+  /**
+   * A new client, its first frame (`hello`: this node, every member, a
+   * snapshot and the history) already queued; `undefined` when `maxClients`
+   * are connected or the hub is closed. `cut` closes its connection: the hub
+   * calls it when the client falls `clientBuffer` bytes behind, or at
+   * {@link EventHub.close}. Its writer ends it when the client goes away.
+   */
+  open(cut: () => void): Subscription | undefined {
+    if (this.full) return undefined;
+    const sub = new Subscription(this.#options.clientBuffer, cut, (s) => this.#clients.delete(s));
+    this.#clients.add(sub);
+    // The first frame may exceed the buffer (a large member table): it is
+    // queued whole, and the client is held to the limit from then on.
+    sub.offer(encoder.encode(`retry: 1000\n\n${this.#hello()}`), true);
+    return sub;
+  }
+
+  /** Ends every client (closing its connection), stops listening to the node. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const [type, listener] of this.#listeners) {
       this.#node.removeEventListener(type, listener);
     }
-    for (const client of [...this.#clients]) {
-      const idle = client.controller.desiredSize === this.#options.clientBuffer;
-      this.#remove(client, idle ? undefined : new ServerClosing());
-    }
+    for (const sub of [...this.#clients]) sub.end(true);
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -207,27 +243,13 @@ export class EventHub {
     if (this.#history.length > keep) this.#history.splice(0, this.#history.length - keep);
   }
 
-  /** Enqueues `frame` (shared, never modified) for every client that has room; drops the rest. */
+  /** Queues `frame` (shared, never modified) for every client that has room; cuts the rest. */
   #broadcast(frame: Uint8Array): void {
-    for (const client of this.#clients) {
-      const room = client.controller.desiredSize ?? 0;
-      if (frame.byteLength > room) {
+    for (const sub of [...this.#clients]) {
+      if (!sub.offer(frame)) {
         this.#dropped++;
-        this.#remove(client, new ClientTooSlow());
-      } else {
-        client.controller.enqueue(frame);
+        sub.end(true);
       }
-    }
-  }
-
-  /** Forgets a client; ends its stream, discarding what it had not taken when `error` is given. */
-  #remove(client: Client, error?: Error): void {
-    if (!this.#clients.delete(client)) return;
-    try {
-      if (error) client.controller.error(error);
-      else client.controller.close();
-    } catch {
-      // Already cancelled by the reader.
     }
   }
 }

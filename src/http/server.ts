@@ -9,7 +9,8 @@
 import { getLogger } from "@logtape/logtape";
 import { formatAddress } from "../address.ts";
 import type { GossipNode } from "../node.ts";
-import { ClientTooSlow, EventHub, ServerClosing } from "./events.ts";
+import { EventHub } from "./events.ts";
+import { Http1Server, type HttpRequest, type HttpResponse } from "./http1.ts";
 import { PAGE } from "./page.ts";
 import { metricsText, PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 
@@ -88,9 +89,9 @@ const PAGE_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src '
  *   `tag` as they happen, and `metrics` (a counters snapshot) every `interval` ms.
  * - `GET /`: a self-contained page that shows the cluster live.
  *
- * Read-only: other methods get 405, other paths 404. It binds loopback
- * unless told otherwise, and then answers only requests that name a
- * loopback host (403 otherwise: no DNS rebinding). The node is not closed with the server, nor the
+ * Read-only: other methods get 405, other paths 404; one request per
+ * connection. It binds loopback unless told otherwise, and then answers only
+ * requests that name a loopback host (403 otherwise: no DNS rebinding). The node is not closed with the server, nor the
  * server with the node.
  *
  * @param node The node to show.
@@ -112,27 +113,28 @@ const PAGE_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src '
  */
 export function serveHttp(node: GossipNode, options: ServeHttpOptions = {}): PeerHttpServer {
   const hostname = options.hostname ?? "127.0.0.1";
+  const maxClients = positive("maxClients", options.maxClients ?? 256);
   const hub = new EventHub(node, {
     interval: positive("interval", options.interval ?? 1000),
     clientBuffer: positive("clientBuffer", options.clientBuffer ?? 64 * 1024),
-    maxClients: positive("maxClients", options.maxClients ?? 256),
+    maxClients,
   });
   const local = isLoopback(hostname);
-  const handler = (request: Request, info: Deno.ServeHandlerInfo): Response => {
-    const url = new URL(request.url);
+  const handle = (request: HttpRequest): HttpResponse => {
     // On loopback, a page elsewhere could still reach this server through a
-    // name that resolves to 127.0.0.1 (DNS rebinding): answer loopback names only.
-    if (local && !isLoopback(url.hostname)) {
-      return text(403, `forbidden: Host ${url.host} is not a loopback name\n`);
+    // name that resolves to 127.0.0.1 (DNS rebinding): answer loopback names
+    // only (browsers always send one; an HTTP/1.0 client may send none).
+    if (local && request.host !== "" && !isLoopback(hostOf(request.host))) {
+      return text(403, `forbidden: Host ${request.host} is not a loopback name\n`);
     }
-    const { pathname } = url;
-    if (!ROUTES.has(pathname)) return text(404, `not found: ${pathname}\n`);
+    const { path } = request;
+    if (!ROUTES.has(path)) return text(404, `not found: ${path}\n`);
     if (request.method !== "GET" && request.method !== "HEAD") {
       return text(405, `${request.method} not allowed: this endpoint is read-only\n`, {
         allow: ALLOW,
       });
     }
-    switch (pathname) {
+    switch (path) {
       case "/members":
         return respond(JSON.stringify(node.members()), "application/json");
       case "/metrics":
@@ -147,19 +149,26 @@ export function serveHttp(node: GossipNode, options: ServeHttpOptions = {}): Pee
           PROMETHEUS_CONTENT_TYPE,
         );
       case "/events":
-        return events(request, hub, info.completed);
+        return events(request, hub);
       default:
         return respond(PAGE, "text/html; charset=utf-8", {
           "content-security-policy": PAGE_POLICY,
         });
     }
   };
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: Http1Server;
   try {
-    server = Deno.serve(
-      { hostname, port: options.port ?? 0, onListen: () => {}, onError },
-      handler,
-    );
+    server = new Http1Server({
+      hostname,
+      port: options.port ?? 0,
+      // The event streams, and room for as many short requests besides.
+      maxConnections: 2 * maxClients,
+      handle,
+      onError: (error) =>
+        log.error("HTTP request failed: {error}", {
+          error: error instanceof Error ? error.stack ?? error.message : String(error),
+        }),
+    });
   } catch (e) {
     hub.close();
     throw e;
@@ -182,40 +191,44 @@ export function serveHttp(node: GossipNode, options: ServeHttpOptions = {}): Pee
   };
 }
 
-/**
- * Errors of the handler, and of event streams cut short. A stream cut
- * because its client fell behind, or because the server is closing, is
- * expected and not logged; anything else is logged at error level.
- */
-function onError(error: unknown): Response {
-  if (!(error instanceof ClientTooSlow || error instanceof ServerClosing)) {
-    log.error("HTTP request failed: {error}", {
-      error: error instanceof Error ? error.stack ?? error.message : String(error),
-    });
-  }
-  return text(500, "internal error\n");
+/** `/events`: a stream fed by the hub until the client goes away or falls behind. */
+function events(request: HttpRequest, hub: EventHub): HttpResponse {
+  if (hub.full) return text(503, "too many event-stream clients\n", { "retry-after": "5" });
+  const headers = { ...COMMON, "content-type": "text/event-stream" };
+  if (request.method === "HEAD") return { status: 200, headers };
+  return {
+    status: 200,
+    headers,
+    stream: async ({ write, closed, cut }) => {
+      const sub = hub.open(cut);
+      if (!sub) return;
+      closed.then(() => sub.end());
+      try {
+        for (let frame; (frame = await sub.next()) !== undefined;) await write(frame);
+      } finally {
+        sub.end();
+      }
+    },
+  };
 }
 
-function events(request: Request, hub: EventHub, completed: Promise<void>): Response {
-  if (request.method === "HEAD") return respond(null, "text/event-stream");
-  const stream = hub.open(completed);
-  if (!stream) return text(503, "too many event-stream clients\n", { "retry-after": "5" });
-  return respond(stream, "text/event-stream");
+function respond(body: string, type: string, extra: Record<string, string> = {}): HttpResponse {
+  return { status: 200, headers: { ...COMMON, "content-type": type, ...extra }, body };
 }
 
-function respond(
-  body: BodyInit | null,
-  type: string,
-  extra: Record<string, string> = {},
-): Response {
-  return new Response(body, { headers: { ...COMMON, "content-type": type, ...extra } });
-}
-
-function text(status: number, body: string, extra: Record<string, string> = {}): Response {
-  return new Response(body, {
+function text(status: number, body: string, extra: Record<string, string> = {}): HttpResponse {
+  return {
     status,
     headers: { ...COMMON, "content-type": "text/plain; charset=utf-8", ...extra },
-  });
+    body,
+  };
+}
+
+/** The host part of a `Host` header value (`host`, `host:port`, `[v6]:port`). */
+function hostOf(authority: string): string {
+  if (authority.startsWith("[")) return authority.slice(0, authority.indexOf("]") + 1);
+  const colon = authority.lastIndexOf(":");
+  return colon >= 0 && authority.indexOf(":") === colon ? authority.slice(0, colon) : authority;
 }
 
 /** Whether `host` (a name or an address, IPv6 with or without brackets) is loopback. */
