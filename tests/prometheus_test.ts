@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { METRICS, type MetricsInput, metricsText } from "../src/http/mod.ts";
-import { closeAll, startCluster, waitFor } from "./helpers.ts";
+import { closeAll, startCluster, startNode, waitFor } from "./helpers.ts";
 import { parsePrometheus, valueOf } from "./prometheus_parse.ts";
 
 Deno.test("prometheus: a live node's exposition parses, with every metric and its type", async () => {
@@ -164,4 +164,22 @@ Deno.test("prometheus: the README names every metric with its meaning", async ()
   for (const { name } of METRICS) {
     assert.match(readme, new RegExp(`^\\| \`${name}(\\{[^}]*\\})?\` +\\|`, "m"), `README: ${name}`);
   }
+});
+
+Deno.test("prometheus: a seed-wire node (no probes, no histogram bounds) parses too", async () => {
+  await using node = await startNode({ wire: "seed" });
+  const families = parsePrometheus(metricsText({
+    metrics: node.metrics(),
+    members: node.members(),
+    incarnation: node.incarnation,
+    eventClients: 0,
+    eventClientsDropped: 0,
+  }));
+  assert.equal(valueOf(families, "peer_members", { state: "alive" }), 1);
+  const rtt = families.get("peer_probe_rtt_seconds")!.samples;
+  assert.deepEqual(rtt.map((s) => [s.name, s.labels.le, s.value]), [
+    ["peer_probe_rtt_seconds_bucket", "+Inf", 0],
+    ["peer_probe_rtt_seconds_sum", undefined, 0],
+    ["peer_probe_rtt_seconds_count", undefined, 0],
+  ]);
 });
