@@ -78,7 +78,15 @@ export class Repair {
     }
   }
 
-  /** IWANT from `from`: send what it asks for, if it was offered anything lately. */
+  /** Records that `peer` was offered message ids now (it may ask for them within the window). */
+  offeredTo(peer: string): void {
+    this.#history.offered(peer, this.#ctx.env.now());
+  }
+
+  /**
+   * IWANT (or GRAFT) from `from`: send what it asks for, if it was offered
+   * anything lately; otherwise drop the request (`unknown-sender`).
+   */
   onIWant(from: string, refs: MessageRef[]): void {
     const ctx = this.#ctx;
     if (!this.#history.wasOffered(from, ctx.env.now())) {

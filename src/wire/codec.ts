@@ -49,6 +49,8 @@ export const Kind = {
   sync: 0x0d,
   ihave: 0x10,
   iwant: 0x11,
+  prune: 0x12,
+  graft: 0x13,
   batch: 0x0f,
 } as const;
 
@@ -132,8 +134,12 @@ export function writeBody(w: Writer, m: SingleMessage): void {
       w.u8(m.reply ? 1 : 0);
       writeRecords(w, m.members);
       break;
+    case "prune":
+      w.str8(m.origin);
+      break;
     case "ihave":
     case "iwant":
+    case "graft":
       if (m.messages.length > 255) throw new CodecError(`${m.messages.length} ids do not fit`);
       w.u8(m.messages.length);
       for (const ref of m.messages) {
@@ -270,14 +276,18 @@ function readBody(r: Reader): SingleMessage {
       if (flags > 1) throw new CodecError(`unknown sync flags ${flags}`);
       return { type: "sync", reply: flags === 1, members: readRecords(r) };
     }
+    case Kind.prune:
+      return { type: "prune", origin: r.address("origin") };
     case Kind.ihave:
-    case Kind.iwant: {
+    case Kind.iwant:
+    case Kind.graft: {
       const count = r.u8("id count");
       const messages: MessageRef[] = new Array(count);
       for (let i = 0; i < count; i++) {
         messages[i] = { origin: r.address("origin"), id: r.u32("id") };
       }
-      return { type: kind === Kind.ihave ? "ihave" : "iwant", messages };
+      const type = kind === Kind.ihave ? "ihave" : kind === Kind.iwant ? "iwant" : "graft";
+      return { type, messages };
     }
     default:
       throw new CodecError(`unknown message kind 0x${kind.toString(16).padStart(2, "0")}`);
