@@ -75,7 +75,7 @@ export class Dissemination {
       for (const address of ctx.members.live()) this.#outbox.send(address, [body]);
     } else if (ctx.config.mode === "tree") {
       this.repair.remember(ref, body);
-      this.tree.push(ref, body);
+      for (const peer of this.tree.route(ref)) this.#outbox.send(peer, [body]);
     } else {
       this.#outbox.enqueue(`g:${ctx.self}/${id}`, body);
       this.repair.remember(ref, body);
@@ -107,16 +107,26 @@ export class Dissemination {
       payload: m.payload,
     });
     if (ctx.config.mode === "mesh" || ctx.phase === "stopped") return;
-    if (tree) this.tree.received(from, m);
+    if (tree) {
+      this.tree.received(from, m);
+      const relayed: GospMessage = { ...m, hops: Math.min(255, m.hops + 1) };
+      const targets = this.tree.route(m, from);
+      // Encoded only when pushed on (a leaf of the tree keeps the message
+      // unencoded, for a GRAFT that rarely comes).
+      if (targets.length > 0) {
+        const body = encodeBody(relayed);
+        if (body.length > this.#outbox.maxBody) return;
+        this.repair.remember(m, body);
+        for (const peer of targets) this.#outbox.send(peer, [body]);
+      } else {
+        this.repair.remember(m, relayed);
+      }
+      return;
+    }
     const body = encodeBody({ ...m, hops: Math.min(255, m.hops + 1) });
     // A message from a node with a larger maxDatagramSize may not fit ours:
     // deliver it, but do not relay what could never be sent.
     if (body.length > this.#outbox.maxBody) return;
-    if (tree) {
-      this.repair.remember(m, body);
-      this.tree.push(m, body, from);
-      return;
-    }
     this.#outbox.enqueue(`g:${key}`, body);
     this.repair.remember(m, body);
     this.#spread(from, this.#eagerFanout());

@@ -10,7 +10,7 @@
  */
 
 import { encodeBody, utf8Length } from "../wire/codec.ts";
-import type { MessageRef } from "../wire/message.ts";
+import type { GospMessage, MessageRef } from "../wire/message.ts";
 import { type Context, drop } from "./context.ts";
 import { MessageHistory } from "./history.ts";
 import type { Outbox } from "./outbox.ts";
@@ -40,8 +40,8 @@ export class Repair {
     this.#history = new MessageHistory(512, ctx.config.repairWindow);
   }
 
-  /** Keeps a message (its encoded GOSP) for the repair window. */
-  remember(ref: MessageRef, body: Uint8Array): void {
+  /** Keeps a message (its GOSP, encoded or to be encoded if asked for) for the repair window. */
+  remember(ref: MessageRef, body: Uint8Array | GospMessage): void {
     const { config, env } = this.#ctx;
     if (config.repairWindow > 0) {
       this.#history.add({ origin: ref.origin, id: ref.id }, body, env.now());
@@ -97,7 +97,8 @@ export class Repair {
     let used = BATCH_HEADER;
     for (const ref of refs) {
       const body = this.#history.get(ref);
-      if (!body) continue;
+      // (A message from a node with a larger maxDatagramSize may not fit ours.)
+      if (!body || body.length + BATCH_HEADER + ENTRY_OVERHEAD > max) continue;
       if (used + body.length + ENTRY_OVERHEAD > max && batch.length > 0) {
         this.#outbox.send(from, batch, false);
         batch = [];

@@ -23,7 +23,6 @@ import { encodeBody, utf8Length } from "../wire/codec.ts";
 import type { MessageRef } from "../wire/message.ts";
 import type { Context } from "./context.ts";
 import type { LinkDelay } from "./link_delay.ts";
-import { isLive } from "./membership.ts";
 import type { Outbox } from "./outbox.ts";
 import type { Repair } from "./repair.ts";
 import type { SeenCache } from "./seen_cache.ts";
@@ -62,6 +61,8 @@ export class BroadcastTree {
   #repair: Repair;
   /** Trees by origin, least recently used first. */
   #trees = new Map<string, Tree>();
+  /** The origin of the most recently used tree. */
+  #last: string | undefined;
   /** Ids received since the last IHAVE went out. */
   #announce: MessageRef[] = [];
   #lazyArmed = false;
@@ -99,31 +100,31 @@ export class BroadcastTree {
   }
 
   /**
-   * Pushes `body` (an encoded GOSP) to every eager peer of its origin's tree
-   * but `from`, and queues its id for the lazy ones. Eager peers that are no
-   * longer live leave the tree here. A tree new to this node, or one whose
-   * eager peers are all gone, gets `eagerPeers` random members: the first
-   * messages flood that random graph, and the duplicates prune it to a tree.
+   * The eager peers of `ref`'s origin's tree to push it to (all but `from`),
+   * and its id queued for the lazy ones. Eager peers that are no longer live
+   * leave the tree here. A tree new to this node, or one whose eager peers
+   * are all gone, gets `eagerPeers` random members: the first messages flood
+   * that random graph, and the duplicates prune it to a tree.
    */
-  push(ref: MessageRef, body: Uint8Array, from?: string): void {
+  route(ref: MessageRef, from?: string): string[] {
     const { members, config, env } = this.#ctx;
     const tree = this.#tree(ref.origin);
     const eager = tree.eager;
-    for (const peer of eager) {
-      if (!isLive(members.get(peer)?.state ?? "dead")) eager.delete(peer);
-    }
+    for (const peer of eager) if (!members.isLive(peer)) eager.delete(peer);
     if (!tree.formed || eager.size === 0) {
       tree.formed = true;
       for (const peer of members.randomLive(env.random, config.eagerPeers, ref.origin)) {
         eager.add(peer);
       }
     }
-    for (const peer of eager) if (peer !== from) this.#outbox.send(peer, [body]);
     this.#announce.push({ origin: ref.origin, id: ref.id });
     if (!this.#lazyArmed) {
       this.#lazyArmed = true;
       env.schedule({ name: "lazy" }, config.lazyDelay);
     }
+    const targets: string[] = [];
+    for (const peer of eager) if (peer !== from) targets.push(peer);
+    return targets;
   }
 
   /** `ref` arrived for the first time over the link to `from`: that link is eager in its tree. */
@@ -144,20 +145,38 @@ export class BroadcastTree {
     this.#trees.get(origin)?.eager.delete(from);
   }
 
-  /** The `lazy` timer: announce the ids received since the last one to `lazyPeers` lazy members. */
+  /**
+   * The `lazy` timer: announce the ids received since the last one to
+   * `lazyPeers` random members, each told only of messages whose tree does
+   * not already push to it (and not of its own).
+   */
   flush(): void {
     this.#lazyArmed = false;
     const refs = this.#announce;
     this.#announce = [];
     const { members, config, env } = this.#ctx;
-    const targets = members.randomLive(env.random, config.lazyPeers);
-    if (refs.length === 0 || targets.length === 0) return;
+    if (refs.length === 0) return;
+    for (const target of members.randomLive(env.random, config.lazyPeers)) {
+      const lazy = refs.filter((r) =>
+        r.origin !== target && !this.#trees.get(r.origin)?.eager.has(target)
+      );
+      if (lazy.length === 0) continue;
+      this.#repair.offeredTo(target);
+      for (const part of this.#parts(lazy)) {
+        this.#outbox.send(target, [encodeBody({ type: "ihave", messages: part })]);
+      }
+    }
+  }
+
+  /** `refs` in runs that each fit one IHAVE in one datagram. */
+  #parts(refs: MessageRef[]): MessageRef[][] {
+    const max = this.#ctx.config.maxDatagramSize;
     const parts: MessageRef[][] = [];
     let part: MessageRef[] = [];
     let used = IHAVE_OVERHEAD;
     for (const ref of refs) {
       const cost = utf8Length(ref.origin) + 5;
-      if (part.length === 255 || (used + cost > config.maxDatagramSize && part.length > 0)) {
+      if (part.length === 255 || (used + cost > max && part.length > 0)) {
         parts.push(part);
         part = [];
         used = IHAVE_OVERHEAD;
@@ -166,12 +185,7 @@ export class BroadcastTree {
       used += cost;
     }
     parts.push(part);
-    for (const target of targets) {
-      this.#repair.offeredTo(target);
-      for (const p of parts) {
-        this.#outbox.send(target, [encodeBody({ type: "ihave", messages: p })]);
-      }
-    }
+    return parts;
   }
 
   /** IHAVE from `from`: wait a little for each message we lack, then ask `from` for it. */
@@ -212,7 +226,7 @@ export class BroadcastTree {
       this.#missing.delete(timer.key);
       return;
     }
-    entry.announcers = entry.announcers.filter((a) => isLive(members.get(a)?.state ?? "dead"));
+    entry.announcers = entry.announcers.filter((a) => members.isLive(a));
     if (entry.announcers.length === 0) {
       this.#missing.delete(timer.key);
       return;
@@ -234,12 +248,14 @@ export class BroadcastTree {
   #tree(origin: string): Tree {
     let tree = this.#trees.get(origin);
     if (tree) {
+      if (origin === this.#last) return tree;
       this.#trees.delete(origin);
     } else {
       tree = { eager: new Set(), formed: false };
       if (this.#trees.size >= MAX_TREES) this.#trees.delete(this.#trees.keys().next().value!);
     }
     this.#trees.set(origin, tree);
+    this.#last = origin;
     return tree;
   }
 
