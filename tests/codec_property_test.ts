@@ -63,7 +63,8 @@ const single: fc.Arbitrary<SingleMessage> = fc.oneof(
   fc.record({ type: fc.constant("dead"), address, incarnation: u32, from: address }),
   fc.record({ type: fc.constant("leave"), address, incarnation: u32 }),
   fc.record({ type: fc.constant("sync"), reply: fc.boolean(), members: records }),
-  fc.record({ type: fc.constantFrom("ihave", "iwant", "graft"), messages: refs }),
+  fc.record({ type: fc.constantFrom("ihave", "iwant"), messages: refs }),
+  fc.record({ type: fc.constant("graft"), origin: address, ids: fc.array(u32, { maxLength: 12 }) }),
   fc.record({ type: fc.constant("prune"), origin: address }),
 ) as fc.Arbitrary<SingleMessage>;
 

@@ -40,7 +40,8 @@ const samples: Message[] = [
   { type: "ihave", messages: [{ origin: "127.0.0.1:8080", id: 1 }, { origin: "[::1]:9", id: 2 }] },
   { type: "iwant", messages: [] },
   { type: "prune", origin: "127.0.0.1:8080" },
-  { type: "graft", messages: [{ origin: "127.0.0.1:8080", id: 0xffffffff }] },
+  { type: "graft", origin: "127.0.0.1:8080", ids: [0xffffffff, 0] },
+  { type: "graft", origin: "[::1]:9", ids: [] },
   {
     type: "batch",
     messages: [{ type: "ping", seq: 1, target: "127.0.0.1:5" }, {

@@ -50,6 +50,31 @@ Deno.test("tree: the first copy makes its link eager; a duplicate prunes its lin
   assert.ok(a.engine.eager(D).includes(B));
 });
 
+Deno.test("tree: a push that crossed our PRUNE is kept, and its sender is told to keep pushing (GRAFT)", () => {
+  const x = protocolStep(A, TREE);
+  startKnowing(x, [B, C, D, E]);
+  x.receive(C, gosp(E, 1)); // the tree of E's messages forms: C is eager
+  x.receive(B, gosp(E, 1)); // a duplicate: B is pruned
+  assert.deepEqual(x.take(B).flatMap((d) => d.messages).filter((m) => m.type === "prune"), [
+    { type: "prune", origin: E },
+  ]);
+  x.outbox = [];
+  // B pushed the next message before our PRUNE reached it, and it comes first:
+  // B will have dropped us when the PRUNE lands, so it is asked to keep pushing.
+  x.receive(B, gosp(E, 2));
+  assert.deepEqual(x.take(B).flatMap((d) => d.messages).filter((m) => m.type === "graft"), [
+    { type: "graft", origin: E, ids: [] },
+  ]);
+  assert.ok(x.engine.eager(E).includes(B));
+  // The other end: a GRAFT without ids only makes the link eager (nothing served, nothing dropped).
+  const b = protocolStep(B, TREE, { time: x.time });
+  startKnowing(b, [A, C, D, E]);
+  b.receive(A, { type: "graft", origin: E, ids: [] });
+  assert.ok(b.engine.eager(E).includes(A));
+  assert.equal(b.engine.metrics().dropped["unknown-sender"], 0);
+  assert.deepEqual(b.take(A).flatMap((d) => d.messages).filter((m) => m.type === "gosp"), []);
+});
+
 Deno.test("tree: a lazy member is told the id, waits, grafts, gets the message once, and the link turns eager", () => {
   const b = protocolStep(B, { ...TREE, eagerPeers: 1 });
   startKnowing(b, [A, C]);
@@ -74,7 +99,7 @@ Deno.test("tree: a lazy member is told the id, waits, grafts, gets the message o
   // ...then asks B for it.
   l.fire("graft");
   assert.deepEqual(l.outbox.flatMap((d) => messagesOf(d.data)), [
-    { type: "graft", messages: [{ origin: B, id }] },
+    { type: "graft", origin: B, ids: [id] },
   ]);
   assert.equal(deliver(l, b), 1);
   assert.equal(deliver(b, l), 1);

@@ -37,8 +37,10 @@ export interface ProtocolConfig {
   /** Members gossiped to each period, and to whom a new message is forwarded at once. */
   fanout: number;
   /**
-   * Tree mode: how many random members a node pushes whole messages to when
-   * its tree is new (or every eager link died). Duplicates prune the links a
+   * Tree mode: the least number of random members a node pushes whole
+   * messages to when a tree is new to it (or every eager link died); it
+   * takes as many as epidemic mode pushes a first copy to when that is more
+   * (`retransmitMult × ⌈log10(N + 1)⌉ − 2`). Duplicates prune the links a
    * tree does not need.
    */
   eagerPeers: number;

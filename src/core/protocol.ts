@@ -290,7 +290,7 @@ export class Protocol implements Engine {
       case "prune":
         return this.#dissemination.tree.onPrune(from, m.origin);
       case "graft":
-        return this.#dissemination.tree.onGraft(from, m.messages);
+        return this.#dissemination.tree.onGraft(from, m.origin, m.ids);
     }
   }
 

@@ -137,9 +137,14 @@ export function writeBody(w: Writer, m: SingleMessage): void {
     case "prune":
       w.str8(m.origin);
       break;
+    case "graft":
+      w.str8(m.origin);
+      if (m.ids.length > 255) throw new CodecError(`${m.ids.length} ids do not fit`);
+      w.u8(m.ids.length);
+      for (const id of m.ids) w.u32(u32Check(id, "id"));
+      break;
     case "ihave":
     case "iwant":
-    case "graft":
       if (m.messages.length > 255) throw new CodecError(`${m.messages.length} ids do not fit`);
       w.u8(m.messages.length);
       for (const ref of m.messages) {
@@ -278,16 +283,21 @@ function readBody(r: Reader): SingleMessage {
     }
     case Kind.prune:
       return { type: "prune", origin: r.address("origin") };
-    case Kind.ihave:
-    case Kind.iwant:
     case Kind.graft: {
+      const origin = r.address("origin");
+      const count = r.u8("id count");
+      const ids: number[] = new Array(count);
+      for (let i = 0; i < count; i++) ids[i] = r.u32("id");
+      return { type: "graft", origin, ids };
+    }
+    case Kind.ihave:
+    case Kind.iwant: {
       const count = r.u8("id count");
       const messages: MessageRef[] = new Array(count);
       for (let i = 0; i < count; i++) {
         messages[i] = { origin: r.address("origin"), id: r.u32("id") };
       }
-      const type = kind === Kind.ihave ? "ihave" : kind === Kind.iwant ? "iwant" : "graft";
-      return { type, messages };
+      return { type: kind === Kind.ihave ? "ihave" : "iwant", messages };
     }
     default:
       throw new CodecError(`unknown message kind 0x${kind.toString(16).padStart(2, "0")}`);

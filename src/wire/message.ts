@@ -377,23 +377,26 @@ export interface PruneMessage {
 }
 
 /**
- * GRAFT: the sender was offered these messages (IHAVE) and did not get them
- * through the tree in time: send them, and push their origins' messages over
- * this link from now on (it becomes eager in those trees). Tree mode.
+ * GRAFT: push `origin`'s messages over this link from now on (it becomes
+ * eager in `origin`'s tree), and send these of them: the sender was offered
+ * them (IHAVE) and did not get them through the tree in time. With no ids it
+ * only mends the tree. Tree mode.
  *
  * @example
  * ```ts
  * import { decode, encode, type GraftMessage } from "@gossip/peer";
  * import assert from "node:assert/strict";
- * const m: GraftMessage = { type: "graft", messages: [{ origin: "127.0.0.1:8080", id: 7 }] };
+ * const m: GraftMessage = { type: "graft", origin: "127.0.0.1:8080", ids: [7] };
  * assert.deepEqual(decode(encode(m)), m);
  * ```
  */
 export interface GraftMessage {
   /** Discriminant. */
   type: "graft";
-  /** Up to 255 message ids, each from an IHAVE of the receiver's. */
-  messages: MessageRef[];
+  /** Whose tree the link joins. */
+  origin: string;
+  /** Up to 255 ids of `origin`'s messages to send (each from an IHAVE of the receiver's). */
+  ids: number[];
 }
 
 /**
