@@ -194,3 +194,30 @@ Deno.test("runtimes: Deno with --unstable-net keeps Deno.listenDatagram", async 
   p.kill("SIGTERM");
   assert.equal((await p.exit()).code, 0, p.output());
 });
+
+Deno.test({
+  name: `runtimes: the runtimes benchmark (bench/runtime_bench.ts) runs, small, on ${
+    node ? "Node.js" : "Deno (node:dgram)"
+  }`,
+  async fn() {
+    const b = await build();
+    const [command, args] = node ? [node.command, [b.bench]] : [deno.command, [
+      "run",
+      "--no-config",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      b.bench,
+    ]];
+    const small = ["--seconds", "0.3", "--n", "4", "--stream-s", "0.3"];
+    await using child = new Child(command, [...args, b.library, ...small]);
+    assert.equal((await child.exit()).code, 0, child.output());
+    const lines = child.lines.map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.mode ?? l.figure), ["raw", "mesh", "epidemic", "cluster"]);
+    assert.ok(lines[0].datagrams_per_s > 0 && lines[0].cpu_us_per_datagram > 0, child.output());
+    assert.ok(lines[1].delivered_per_s > 0 && lines[2].delivered_per_s > 0, child.output());
+    assert.equal(lines[3].converged, true, child.output());
+    assert.ok(lines[3].cpu_us_per_node_delivery > 0, child.output());
+    assert.equal(lines[0].socket, "node:dgram");
+  },
+});

@@ -61,30 +61,32 @@ export interface Build {
   cli: string;
   /** tests/runtimes/smoke.ts bundled into one module (in a temporary directory). */
   smoke: string;
+  /** bench/runtime_bench.ts bundled likewise. */
+  bench: string;
 }
 
 let built: Promise<Build> | undefined;
 
-/** Runs `deno task bundle` and bundles the smoke script, once per test run. */
+/** Runs `deno task bundle` and bundles the smoke and benchmark scripts, once per test run. */
 export function build(): Promise<Build> {
   return built ??= (async () => {
     await deno(["task", "bundle"]);
     const dir = await Deno.makeTempDir({ prefix: "peer-runtimes-" });
     globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-    const smoke = `${dir}/smoke.mjs`;
-    await deno([
-      "bundle",
-      "--quiet",
-      "--platform",
-      "deno",
-      "--output",
-      smoke,
-      "tests/runtimes/smoke.ts",
-    ]);
+    const smoke = `${dir}/smoke.mjs`, bench = `${dir}/runtime_bench.mjs`;
+    for (
+      const [output, input] of [[smoke, "tests/runtimes/smoke.ts"], [
+        bench,
+        "bench/runtime_bench.ts",
+      ]]
+    ) {
+      await deno(["bundle", "--quiet", "--platform", "deno", "--output", output, input]);
+    }
     return {
       library: new URL("build/peer.mjs", ROOT).pathname,
       cli: new URL("build/peer-cli.mjs", ROOT).pathname,
       smoke,
+      bench,
     };
   })();
 }
