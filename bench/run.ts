@@ -6,11 +6,13 @@
  *   deno task bench                 # codec, socket ceiling, clusters of 10, 50, 100, 200
  *   deno task bench --peers         # also runs ../shared/peers/{memberlist,gossipsub}/run.sh
  *   deno task bench --sizes 10,50   # other cluster sizes
- *   deno task bench --skip codec    # skip parts: codec, socket, cluster
+ *   deno task bench --skip codec    # skip parts: codec, socket, cluster, runtimes
  *   deno task bench --report        # only rewrite RESULTS.md and latency.svg from results.jsonl
  *
  * Every part runs in its own process (clusters: one per N), so memory and CPU
- * figures are clean. Raw JSON lines go to bench/results.jsonl.
+ * figures are clean. Raw JSON lines go to bench/results.jsonl. The last part,
+ * bench/runtimes.ts, measures Deno (both sockets), Node.js and Bun side by
+ * side and writes its own section ("## Runtimes") and bench/runtimes.jsonl.
  */
 
 import { args, round } from "./common.ts";
@@ -195,7 +197,23 @@ if (!SKIP.has("cluster")) {
   all.push(...clusters);
 }
 
-// --- 4. reference peers --------------------------------------------------------------------
+// --- 4. runtimes: Deno (both sockets), Node.js and Bun side by side (own section) ----------
+if (!SKIP.has("runtimes") || REPORT_ONLY) {
+  log(`runtimes: bench/runtimes.ts${REPORT_ONLY ? " --report" : " (about 2 min)"}`);
+  const r = await run(deno, [
+    "run",
+    "--allow-run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    "bench/runtimes.ts",
+    ...(REPORT_ONLY ? ["--report"] : []),
+  ], 1200);
+  if (!r.ok) log(`runtimes failed (exit ${r.code})`);
+}
+
+// --- 5. reference peers --------------------------------------------------------------------
 interface PeerSet {
   lines: Line[];
   source: string;
@@ -577,6 +595,7 @@ md.push(
   "deno task bench --report         # rewrite this section and latency.svg from bench/results.jsonl",
   "deno bench --allow-all bench/codec_bench.ts                    # codec only, human-readable",
   "deno run --allow-net --allow-read --allow-env --allow-sys bench/socket.ts",
+  "deno run --allow-run --allow-read --allow-write --allow-env --allow-sys bench/runtimes.ts  # Deno, Node.js, Bun",
   "deno run --allow-net --allow-read --allow-env --allow-sys --v8-flags=--expose-gc bench/cluster.ts --n 50",
   "```",
   "",
