@@ -131,7 +131,7 @@ export interface ProtocolConfig {
 export type ProfileName = "local" | "lan" | "wan";
 
 const LAN: ProtocolConfig = {
-  mode: "epidemic",
+  mode: "tree",
   period: 200,
   fanout: 3,
   eagerPeers: 3,
@@ -195,6 +195,7 @@ const PROFILES: Record<ProfileName, ProtocolConfig> = {
  *
  * | knob | local | lan | wan |
  * |---|---|---|---|
+ * | mode | tree | tree | tree |
  * | period (gossip) | 100 | 200 | 500 |
  * | fanout | 3 | 3 | 4 |
  * | retransmitMult | 3 | 4 | 4 |
@@ -203,6 +204,7 @@ const PROFILES: Record<ProfileName, ProtocolConfig> = {
  * | indirectChecks | 1 | 3 | 3 |
  * | suspicionMult | 3 | 4 | 6 |
  * | pushPullInterval | 15 s | 30 s | 60 s |
+ * | lazyDelay / graftTimeout (tree) | 10 / 25 | 20 / 50 | 50 / 200 |
  */
 export function profile(name: ProfileName = "lan"): ProtocolConfig {
   const p = PROFILES[name];
