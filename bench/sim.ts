@@ -27,7 +27,7 @@
 
 import { profile } from "../src/core/config.ts";
 import { type Broadcast, seededRandom, Simulation } from "../src/testing/mod.ts";
-import { copiesRun, type CopiesRow, faultRuns, treeTables } from "./sim_trees.ts";
+import { type CopiesRow, copiesRun, faultRuns, treeTables } from "./sim_trees.ts";
 
 interface Args {
   json: boolean;
