@@ -109,17 +109,18 @@ export class Dissemination {
     if (ctx.config.mode === "mesh" || ctx.phase === "stopped") return;
     if (tree) {
       this.tree.received(from, m);
-      const relayed: GospMessage = { ...m, hops: Math.min(255, m.hops + 1) };
+      // The message as this node passes it on (its own, freshly decoded copy).
+      m.hops = Math.min(255, m.hops + 1);
       const targets = this.tree.route(m, from);
       // Encoded only when pushed on (a leaf of the tree keeps the message
       // unencoded, for a GRAFT that rarely comes).
       if (targets.length > 0) {
-        const body = encodeBody(relayed);
+        const body = encodeBody(m);
         if (body.length > this.#outbox.maxBody) return;
-        this.repair.remember(m, body);
+        this.repair.remember(m, body, key);
         for (const peer of targets) this.#outbox.send(peer, [body]);
       } else {
-        this.repair.remember(m, relayed);
+        this.repair.remember(m, m, key);
       }
       return;
     }

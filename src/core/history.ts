@@ -45,13 +45,16 @@ export class MessageHistory {
     return this.#count;
   }
 
-  /** Keeps a GOSP message, encoded or not, under `ref`. */
-  add(ref: MessageRef, body: Uint8Array | GospMessage, now: number): void {
+  /**
+   * Keeps a GOSP message, encoded or not, under `ref` (`key` is its
+   * `origin/id`, when the caller has it already). `ref` is kept as given.
+   */
+  add(ref: MessageRef, body: Uint8Array | GospMessage, now: number, key?: string): void {
     this.#expire(now);
-    const key = `${ref.origin}/${ref.id}`;
+    key ??= `${ref.origin}/${ref.id}`;
     if (this.#entries.has(key)) return;
     if (this.#count === this.capacity) this.#dropOldest();
-    const entry = { key, ref, body, at: now };
+    const entry = { key, ref: { origin: ref.origin, id: ref.id }, body, at: now };
     this.#ring[(this.#head + this.#count) % this.capacity] = entry;
     this.#count++;
     this.#entries.set(key, entry);

@@ -41,11 +41,9 @@ export class Repair {
   }
 
   /** Keeps a message (its GOSP, encoded or to be encoded if asked for) for the repair window. */
-  remember(ref: MessageRef, body: Uint8Array | GospMessage): void {
+  remember(ref: MessageRef, body: Uint8Array | GospMessage, key?: string): void {
     const { config, env } = this.#ctx;
-    if (config.repairWindow > 0) {
-      this.#history.add({ origin: ref.origin, id: ref.id }, body, env.now());
-    }
+    if (config.repairWindow > 0) this.#history.add(ref, body, env.now(), key);
   }
 
   /** Offers one random member the ids of recent messages, as many as fit one datagram. */

@@ -122,7 +122,7 @@ export class BroadcastTree {
         eager.add(peer);
       }
     }
-    this.#announce.push({ origin: ref.origin, id: ref.id });
+    this.#announce.push(ref);
     if (!this.#lazyArmed) {
       this.#lazyArmed = true;
       env.schedule({ name: "lazy" }, config.lazyDelay);
