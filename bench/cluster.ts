@@ -16,13 +16,24 @@ import { args, cpuMicros, gc, percentile, round, sleep, until } from "./common.t
 const opt = args(Deno.args);
 const N = Number(opt.get("n") ?? 10);
 const PROFILE = (opt.get("profile") ?? "lan") as ProfileName;
-const MODE = (opt.get("mode") ?? "epidemic") as "epidemic" | "mesh";
-const MESSAGES = Number(opt.get("messages") ?? 20);
+const MODE = (opt.get("mode") ?? "epidemic") as "tree" | "epidemic" | "mesh";
+/** Messages node 0 broadcasts before the measured ones (trees form meanwhile). */
+const WARMUP = Number(opt.get("warmup") ?? 10);
+const MESSAGES = Number(opt.get("messages") ?? 200);
+/**
+ * Milliseconds between broadcasts: N / 2 (at least 20), so that the slowest
+ * mode keeps up at every N (epidemic mode at N = 200 falls ever further behind
+ * at 20 ms: 12 copies of each message from each node).
+ */
+const INTERVAL = Number(opt.get("interval") ?? Math.max(20, N / 2));
+/** Every-node-sending scenario: rounds measured (each node one message per round), after one round of warm-up. */
+const ROUNDS = Number(opt.get("rounds") ?? 4);
 const IDLE_S = Number(opt.get("idle-s") ?? 5);
 const STREAM_S = Number(opt.get("stream-s") ?? 3);
 const WINDOW = Number(opt.get("window") ?? 32);
 const SCENARIOS = new Set(
-  (opt.get("scenarios") ?? "join,idle,broadcast,stream,failure").split(","),
+  (opt.get("scenarios") ??
+    `join,idle,broadcast,${N <= 100 ? "all," : ""}stream,failure`).split(","),
 );
 const JOIN_TIMEOUT = Number(opt.get("join-timeout") ?? 60_000);
 const progress = (s: string) => console.error(`[N=${N}] ${s}`);
@@ -137,19 +148,29 @@ for (const n of nodes.slice(1)) {
   n.addEventListener("message", l);
   listeners.push([n, l]);
 }
+/** Deliveries, duplicates and copies sent, summed over every node. */
 const copies = () => {
-  let delivered = 0, dups = 0;
-  for (const n of nodes.slice(1)) {
+  let delivered = 0, dups = 0, sent = 0;
+  for (const n of nodes) {
     const m = n.metrics();
     delivered += m.delivered;
     dups += m.duplicates;
+    sent += m.copiesSent;
   }
-  return { delivered, dups };
+  return { delivered, dups, sent };
 };
+/** Copies sent per delivery between two snapshots (every push, relay and repair counted). */
+const perDelivery = (a: ReturnType<typeof copies>, b: ReturnType<typeof copies>) =>
+  round((b.sent - a.sent) / Math.max(1, b.delivered - a.delivered), 3);
 
-// --- broadcast latency: MESSAGES of 100 bytes, one per 100 ms ---------------------
+// --- broadcast latency: WARMUP, then MESSAGES of 100 bytes, one per INTERVAL ms -------------
 if (SCENARIOS.has("broadcast")) {
   const payload = new Uint8Array(100).fill(7);
+  for (let i = 0; i < WARMUP; i++) {
+    nodes[0].broadcast(payload);
+    await sleep(INTERVAL);
+  }
+  await sleep(1000);
   const sent = new Map<number, number>();
   const before = copies();
   const c0 = cpuMicros();
@@ -158,11 +179,11 @@ if (SCENARIOS.has("broadcast")) {
     const id = nodes[0].broadcast(payload);
     receipts.set(id, []);
     sent.set(id, t);
-    await sleep(100);
+    await sleep(INTERVAL);
   }
   const complete = () => [...sent.keys()].every((id) => receipts.get(id)!.length >= N - 1);
-  await until(complete, 5000, 10);
-  // Let retransmissions finish, so copies counts every copy.
+  await until(complete, 10_000, 10);
+  // Let retransmissions and repairs finish, so every copy is counted.
   await sleep(2500);
   const after = copies();
   const allMs: number[] = [], perReceipt: number[] = [];
@@ -177,20 +198,64 @@ if (SCENARIOS.has("broadcast")) {
   }
   const delivered = after.delivered - before.delivered;
   Object.assign(out, {
+    warmup: WARMUP,
     messages: MESSAGES,
+    interval_ms: INTERVAL,
     fully_delivered: full,
     all_received_p50_ms: round(percentile(allMs, 50), 2),
     all_received_p99_ms: round(percentile(allMs, 99), 2),
     all_received_max_ms: round(Math.max(...allMs), 2),
     per_receipt_p50_ms: round(percentile(perReceipt, 50), 2),
     per_receipt_p99_ms: round(percentile(perReceipt, 99), 2),
-    copies_per_delivery: round((delivered + after.dups - before.dups) / Math.max(1, delivered), 2),
+    copies_per_delivery: perDelivery(before, after),
+    received_per_delivery: round(
+      (delivered + after.dups - before.dups) / Math.max(1, delivered),
+      2,
+    ),
     broadcast_cpu_s: round((cpuMicros() - c0) / 1e6, 3),
   });
   for (const id of sent.keys()) receipts.delete(id);
   progress(
-    `broadcast: all in p50 ${out.all_received_p50_ms} ms, p99 ${out.all_received_p99_ms} ms`,
+    `broadcast: all in p50 ${out.all_received_p50_ms} ms, p99 ${out.all_received_p99_ms} ms ` +
+      `over ${full} of ${MESSAGES}; ${out.copies_per_delivery} copies per delivery`,
   );
+}
+
+// --- every node sending: one round of warm-up, then ROUNDS rounds, each node one message --------
+if (SCENARIOS.has("all")) {
+  const payload = new Uint8Array(100).fill(5);
+  const got = new Map<string, { at: number; count: number }>();
+  const al: [GossipNode, (e: Event) => void][] = [];
+  for (const n of nodes) {
+    const l = (e: Event) => {
+      const d = (e as CustomEvent<{ from: string; id: number }>).detail;
+      const r = got.get(`${d.from}/${d.id}`);
+      if (r) r.count++;
+    };
+    n.addEventListener("message", l);
+    al.push([n, l]);
+  }
+  const round1 = async (track: boolean) => {
+    for (const n of nodes) {
+      const id = n.broadcast(payload);
+      if (track) got.set(`${n.address}/${id}`, { at: performance.now(), count: 0 });
+      await sleep(INTERVAL);
+    }
+  };
+  await round1(false);
+  await sleep(1000);
+  const before = copies();
+  for (let r = 0; r < ROUNDS; r++) await round1(true);
+  await until(() => [...got.values()].every((r) => r.count >= N - 1), 10_000, 10);
+  await sleep(2500);
+  const after = copies();
+  for (const [n, l] of al) n.removeEventListener("message", l);
+  Object.assign(out, {
+    all_senders_messages: got.size,
+    all_senders_fully_delivered: [...got.values()].filter((r) => r.count >= N - 1).length,
+    all_senders_copies_per_delivery: perDelivery(before, after),
+  });
+  progress(`every node sending: ${out.all_senders_copies_per_delivery} copies per delivery`);
 }
 
 // --- stream: node 0 broadcasts for STREAM_S s, at most WINDOW not yet everywhere ------------
@@ -269,10 +334,7 @@ if (SCENARIOS.has("stream")) {
     cpu_us_per_node_delivery: round(cpu / Math.max(1, deliveries), 1),
     stream_latency_p50_ms: round(percentile(latencies, 50), 1),
     stream_latency_p99_ms: round(percentile(latencies, 99), 1),
-    stream_copies_per_delivery: round(
-      (deliveries + after.dups - before.dups) / Math.max(1, deliveries),
-      2,
-    ),
+    stream_copies_per_delivery: perDelivery(before, after),
   });
   progress(
     `stream: ${out.stream_msgs_per_s_to_all} msgs/s to all, ${out.cpu_us_per_node_delivery} us CPU per node delivery`,

@@ -6,14 +6,17 @@
  *   deno task bench                 # codec, socket ceiling, clusters of 10, 50, 100, 200
  *   deno task bench --peers         # also runs ../shared/peers/{memberlist,gossipsub}/run.sh
  *   deno task bench --sizes 10,50   # other cluster sizes
- *   deno task bench --skip codec    # skip parts: codec, socket, cluster
+ *   deno task bench --skip codec    # skip parts: codec, socket, cluster, runtimes
  *   deno task bench --report        # only rewrite RESULTS.md and latency.svg from results.jsonl
  *
  * Every part runs in its own process (clusters: one per N), so memory and CPU
- * figures are clean. Raw JSON lines go to bench/results.jsonl.
+ * figures are clean. Raw JSON lines go to bench/results.jsonl. The last part,
+ * bench/runtimes.ts, measures Deno (both sockets), Node.js and Bun side by
+ * side and writes its own section ("## Runtimes") and bench/runtimes.jsonl.
  */
 
 import { args, round } from "./common.ts";
+import { treesSection, treesSvg } from "./trees_report.ts";
 
 const opt = args(Deno.args);
 const HERE = new URL(".", import.meta.url);
@@ -156,7 +159,7 @@ let socketLines: Line[] = saved.filter((l) =>
 );
 all.push(...socketLines);
 if (!SKIP.has("socket")) {
-  log("socket: raw loopback ceiling, then two nodes (mesh, epidemic)");
+  log("socket: raw loopback ceiling, then two nodes (mesh, epidemic, tree)");
   const r = await run(deno, [
     "run",
     "--allow-net",
@@ -173,29 +176,56 @@ if (!SKIP.has("socket")) {
 const clusters: Line[] = saved.filter((l) => l.scenario === "cluster");
 all.push(...clusters);
 if (!SKIP.has("cluster")) {
+  // Each N in tree mode (the default: every scenario) and in epidemic mode beside it
+  // (what the trees are compared with: join, broadcast and every node sending).
   for (const n of SIZES) {
-    log(`cluster: N=${n}`);
-    const r = await run(deno, [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      "--v8-flags=--expose-gc",
-      "bench/cluster.ts",
-      "--n",
-      String(n),
-    ], 240);
-    const lines = jsonLines(r.stdout);
-    if (lines.length === 0) {
-      log(`cluster N=${n} failed (exit ${r.code})`);
-      clusters.push({ scenario: "cluster", n, failed: true, exit_code: r.code });
-    } else clusters.push(...lines);
+    for (const mode of ["tree", "epidemic"]) {
+      log(`cluster: N=${n}, ${mode}`);
+      const scenarios = mode === "tree" ? [] : [
+        "--scenarios",
+        n <= 100 ? "join,broadcast,all" : "join,broadcast",
+      ];
+      const r = await run(deno, [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-env",
+        "--allow-sys",
+        "--v8-flags=--expose-gc",
+        "bench/cluster.ts",
+        "--n",
+        String(n),
+        "--mode",
+        mode,
+        ...scenarios,
+      ], 300);
+      const lines = jsonLines(r.stdout);
+      if (lines.length === 0) {
+        log(`cluster N=${n} ${mode} failed (exit ${r.code})`);
+        clusters.push({ scenario: "cluster", n, mode, failed: true, exit_code: r.code });
+      } else clusters.push(...lines);
+    }
   }
   all.push(...clusters);
 }
 
-// --- 4. reference peers --------------------------------------------------------------------
+// --- 4. runtimes: Deno (both sockets), Node.js and Bun side by side (own section) ----------
+if (!SKIP.has("runtimes") || REPORT_ONLY) {
+  log(`runtimes: bench/runtimes.ts${REPORT_ONLY ? " --report" : " (about 2 min)"}`);
+  const r = await run(deno, [
+    "run",
+    "--allow-run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+    "bench/runtimes.ts",
+    ...(REPORT_ONLY ? ["--report"] : []),
+  ], 1200);
+  if (!r.ok) log(`runtimes failed (exit ${r.code})`);
+}
+
+// --- 5. reference peers --------------------------------------------------------------------
 interface PeerSet {
   lines: Line[];
   source: string;
@@ -399,8 +429,9 @@ if (ceiling) {
   md.push("");
 }
 
-// clusters
-const ours = clusters.filter((l) => !l.failed);
+// clusters: the default mode's runs in the tables below; both modes in the trees section
+const treeRuns = clusters.filter((l) => (l.mode ?? "tree") === "tree");
+const ours = treeRuns.filter((l) => !l.failed);
 const mlLan = (scenario: string, n: number) =>
   memberlist.lines.find((l) => l.scenario === scenario && l.profile === "lan" && l.n === n);
 const gs = (scenario: string, n: number, variant = "nosign-fastid") =>
@@ -408,13 +439,13 @@ const gs = (scenario: string, n: number, variant = "nosign-fastid") =>
 if (clusters.length > 0) {
   md.push("### Cluster on loopback", "");
   md.push(
-    "bench/cluster.ts, one process per N: N GossipNodes on 127.0.0.1 (LAN profile, epidemic mode), all in one " +
+    "bench/cluster.ts, one process per N: N GossipNodes on 127.0.0.1 (LAN profile, tree mode), all in one " +
       "Deno process. **join**: node 0 starts, then nodes 1..N-1 start with node 0 as their only seed; time from " +
       "the first joiner's start until every node lists all N-1 others. **memory**: RSS after a forced GC, per node, " +
       "and (RSS - RSS before the nodes) per node. **idle**: datagrams and bytes sent per node per second over 5 s, starting about 8 s after the join, once every joiner has made its three early push-pull exchanges (memberlist's harness starts at 3 s) " +
-      "(node.metrics()). **broadcast**: node 0 broadcasts 20 messages of 100 bytes, one per 100 ms; per message, " +
-      "the time until all N-1 others delivered it (p50/p99 over the 20, as in the gossipsub harness); copies " +
-      "received per delivery, retransmissions included. **stream**: node 0 broadcasts for 3 s with at most 32 " +
+      "(node.metrics()). **broadcast**: node 0 broadcasts 10 messages of warm-up, then 200 of 100 bytes, one per " +
+      "max(20, N/2) ms; per message, the time until all N-1 others delivered it (p50/p99 over the 200); copies " +
+      "sent per delivery by all nodes, retransmissions and repairs included. **stream**: node 0 broadcasts for 3 s with at most 32 " +
       "messages not yet everywhere; process CPU (user + system) divided by all nodes' deliveries. **crash**: the " +
       "last node is closed without leaving; time until every other node has declared it dead.",
     "",
@@ -423,7 +454,7 @@ if (clusters.length > 0) {
     "| N | join: all know all (ms) | 99% of pairs (ms) | broadcast to all p50 / p99 (ms) | copies per delivery | CPU us per delivery per node | stream msgs/s to all | idle pkts / bytes per node per s | crash seen by all (ms) | RSS per node / marginal (MB) |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
-  for (const l of clusters) {
+  for (const l of treeRuns) {
     if (l.failed) {
       md.push(`| ${l.n} | run failed (exit ${l.exit_code}) | | | | | | | | |`);
       continue;
@@ -515,6 +546,17 @@ if (clusters.length > 0) {
   md.push("");
 }
 
+if (clusters.length > 0) {
+  md.push(
+    ...treesSection({
+      clusters,
+      pairs: socketLines.filter((l) => l.scenario === "node-pair"),
+      memberlist: (scenario, n) => mlLan(scenario, n),
+      gossipsub: (scenario, n) => gs(scenario, n),
+    }),
+  );
+}
+
 md.push("### What the profiles showed, and what was changed", "");
 md.push(
   "CPU profiles (`--cpu-prof-dir`) of bench/socket.ts and of bench/cluster.ts at N = 50 and 100, taken on " +
@@ -577,6 +619,7 @@ md.push(
   "deno task bench --report         # rewrite this section and latency.svg from bench/results.jsonl",
   "deno bench --allow-all bench/codec_bench.ts                    # codec only, human-readable",
   "deno run --allow-net --allow-read --allow-env --allow-sys bench/socket.ts",
+  "deno run --allow-run --allow-read --allow-write --allow-env --allow-sys bench/runtimes.ts  # Deno, Node.js, Bun",
   "deno run --allow-net --allow-read --allow-env --allow-sys --v8-flags=--expose-gc bench/cluster.ts --n 50",
   "```",
   "",
@@ -613,6 +656,15 @@ log("wrote bench/RESULTS.md");
 
 // --- latency.svg --------------------------------------------------------------------------------
 Deno.writeTextFileSync(new URL("latency.svg", HERE), latencySvg());
+Deno.writeTextFileSync(
+  new URL("trees.svg", HERE),
+  treesSvg({
+    clusters,
+    pairs: [],
+    memberlist: (scenario, n) => mlLan(scenario, n),
+    gossipsub: (scenario, n) => gs(scenario, n),
+  }),
+);
 // deno fmt formats SVG too: leave the file as `deno fmt --check` (deno task check) wants it.
 await run(deno, ["fmt", "--quiet", "bench/latency.svg"], 60);
 log("wrote bench/latency.svg");

@@ -11,8 +11,13 @@
  *   50/99/100% have joined and until they know every member, and the
  *   traffic meanwhile, up to a virtual time cap.
  *
+ * - broadcast trees (bench/sim_trees.ts): copies per delivery of one sender
+ *   in tree mode (and epidemic beside it) once the tree formed, and tree
+ *   mode's delivery under loss and crashes.
+ *
  * Flags: `--json` (JSON instead of tables), `--sizes 10,100,1000,10000`,
- * `--storm-sizes 10,100,1000`, `--loss 0,0.1,0.3`, `--seed 1`,
+ * `--storm-sizes 10,100,1000`, `--tree-sizes 1000,10000`, `--fault-size
+ * 1000` (0 skips), `--loss 0,0.1,0.3`, `--seed 1`,
  * `--storm-time 60` (virtual seconds), `--delay 5`, `--jitter 5` (ms),
  * `--write FILE` (also replace the generated block of FILE's Simulator
  * section, e.g. bench/RESULTS.md).
@@ -22,12 +27,15 @@
 
 import { profile } from "../src/core/config.ts";
 import { type Broadcast, seededRandom, Simulation } from "../src/testing/mod.ts";
+import { type CopiesRow, copiesRun, faultRuns, treeTables } from "./sim_trees.ts";
 
 interface Args {
   json: boolean;
   sizes: number[];
   stormSizes: number[];
   meshSizes: number[];
+  treeSizes: number[];
+  faultSize: number;
   loss: number[];
   seed: number;
   stormTime: number;
@@ -37,7 +45,8 @@ interface Args {
 }
 
 const HELP = `deno task sim [--json] [--sizes 10,100,1000,10000] [--storm-sizes 10,100,1000]
-  [--loss 0,0.1,0.3] [--seed 1] [--storm-time 60] [--delay 5] [--jitter 5] [--write FILE]`;
+  [--tree-sizes 1000,10000] [--fault-size 1000] [--loss 0,0.1,0.3] [--seed 1] [--storm-time 60]
+  [--delay 5] [--jitter 5] [--write FILE]`;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -45,6 +54,8 @@ function parseArgs(argv: string[]): Args {
     sizes: [10, 100, 1000, 10000],
     stormSizes: [10, 100, 1000],
     meshSizes: [10, 100, 1000],
+    treeSizes: [1000, 10000],
+    faultSize: 1000,
     loss: [0, 0.1, 0.3],
     seed: 1,
     stormTime: 60,
@@ -74,6 +85,12 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--mesh-sizes":
         args.meshSizes = list(value(), "--mesh-sizes").filter((n) => n >= 2);
+        break;
+      case "--tree-sizes":
+        args.treeSizes = list(value(), "--tree-sizes").filter((n) => n >= 2);
+        break;
+      case "--fault-size":
+        args.faultSize = num(value(), "--fault-size");
         break;
       case "--storm-sizes":
         args.stormSizes = list(value(), "--storm-sizes").filter((n) => n >= 2);
@@ -516,6 +533,14 @@ if (import.meta.main) {
   for (const n of args.stormSizes) {
     for (const loss of args.loss) storms.push(await runStorm(n, loss, args, log));
   }
+  const treeArgs = { ...args, copySizes: args.treeSizes, measured: 10 };
+  const copies: CopiesRow[] = [];
+  for (const n of args.treeSizes) {
+    copies.push(await copiesRun(n, "tree", treeArgs, log));
+    // Epidemic beside it where that is affordable (at 10,000 the broadcast table has it).
+    if (n <= 1000) copies.push(await copiesRun(n, "epidemic", treeArgs, log));
+  }
+  const faults = args.faultSize >= 10 ? await faultRuns(treeArgs, log) : [];
   const totalSeconds = (performance.now() - started) / 1000;
   const p = profile("lan");
   const setup = {
@@ -532,12 +557,12 @@ if (import.meta.main) {
     totalSeconds,
   };
   if (args.json) {
-    console.log(JSON.stringify({ setup, clusters, storms }, null, 2));
+    console.log(JSON.stringify({ setup, clusters, storms, copies, faults }, null, 2));
   }
   const text = [
     `Run: \`deno task sim --sizes ${args.sizes.join(",")} --storm-sizes ${
       args.stormSizes.join(",")
-    } --loss ${
+    } --tree-sizes ${args.treeSizes.join(",")} --fault-size ${args.faultSize} --loss ${
       args.loss.join(",")
     } --seed ${args.seed}\` (delay ${args.delay} ms + jitter 0-${args.jitter} ms one way; lan profile: period ${p.period} ms, fanout ${p.fanout}, retransmitMult ${p.retransmitMult}); ${
       fix(totalSeconds, 0)
@@ -554,6 +579,8 @@ if (import.meta.main) {
     `**Join storm** (N-1 nodes join through node 0 at the same instant; run until all have joined and know all, at most ${args.stormTime} s of virtual time; traffic over that run):`,
     "",
     stormTable(storms),
+    "",
+    treeTables(copies, faults),
   ].join("\n");
   if (!args.json) console.log(text);
   if (args.write) {

@@ -6,7 +6,7 @@
  *    not yet received; B counts. Datagrams received per second. B receives
  *    into one reused buffer (the fastest loop); `receive()` without a buffer
  *    (a fresh 64 KiB array per datagram) is measured too.
- * 2. Two GossipNodes (mode `mesh`, then `epidemic`): A broadcasts 100-byte
+ * 2. Two GossipNodes (mode `mesh`, `epidemic`, then `tree`): A broadcasts 100-byte
  *    messages with the same window; B counts `message` events. Messages
  *    delivered per second, as a fraction of the ceiling.
  *
@@ -22,7 +22,7 @@ const opt = args(Deno.args);
 const SECONDS = Number(opt.get("seconds") ?? 2);
 const WINDOW = Number(opt.get("window") ?? 64);
 const ROUNDS = Number(opt.get("rounds") ?? 2);
-const MODES = new Set((opt.get("modes") ?? "raw,mesh,epidemic").split(","));
+const MODES = new Set((opt.get("modes") ?? "raw,mesh,epidemic,tree").split(","));
 
 /** A datagram as large as a GOSP frame with a 100-byte payload. */
 const FRAME = encode({
@@ -102,7 +102,7 @@ async function rawCeiling(reuse: boolean): Promise<Result> {
 }
 
 async function nodePair(
-  mode: "mesh" | "epidemic",
+  mode: "mesh" | "epidemic" | "tree",
 ): Promise<Result & { copies: number; datagrams: number }> {
   const a = await GossipNode.start({ hostname: "127.0.0.1", port: 0, mode });
   const b = await GossipNode.start({ hostname: "127.0.0.1", port: 0, mode, seeds: [a.address] });
@@ -118,8 +118,8 @@ async function nodePair(
     if (sent - received - lost < WINDOW / 2) w.wake();
   });
   const payload = new Uint8Array(100).fill(1);
-  const m0 = b.metrics();
-  const s0 = a.metrics().packetsSent + m0.packetsSent;
+  const m0 = b.metrics(), a0 = a.metrics();
+  const s0 = a0.packetsSent + m0.packetsSent;
   const c0 = cpuMicros(), t0 = performance.now();
   const end = t0 + SECONDS * 1000;
   while (performance.now() < end) {
@@ -134,8 +134,8 @@ async function nodePair(
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuMicros() - c0;
   const got = received;
-  const m1 = b.metrics();
-  const s1 = a.metrics().packetsSent + m1.packetsSent;
+  const m1 = b.metrics(), a1 = a.metrics();
+  const s1 = a1.packetsSent + m1.packetsSent;
   await Promise.all([a.close(), b.close()]);
   const delivered = m1.delivered - m0.delivered;
   return {
@@ -143,7 +143,8 @@ async function nodePair(
     seconds,
     cpu_s: cpu / 1e6,
     lost,
-    copies: (delivered + m1.duplicates - m0.duplicates) / Math.max(1, delivered),
+    copies: (a1.copiesSent - a0.copiesSent + m1.copiesSent - m0.copiesSent) /
+      Math.max(1, delivered),
     datagrams: (s1 - s0) / Math.max(1, delivered),
   };
 }
@@ -154,6 +155,7 @@ const best = <T extends Result>(rs: T[]) =>
 // Alternate the measurements so a busy spell on the machine hits all of them alike.
 const raw: Result[] = [], rawAlloc: Result[] = [];
 const mesh: (Result & { copies: number; datagrams: number })[] = [], epi: typeof mesh = [];
+const tree: typeof mesh = [];
 for (let r = 0; r < ROUNDS; r++) {
   if (MODES.has("raw")) {
     raw.push(await rawCeiling(true));
@@ -161,6 +163,7 @@ for (let r = 0; r < ROUNDS; r++) {
   }
   if (MODES.has("mesh")) mesh.push(await nodePair("mesh"));
   if (MODES.has("epidemic")) epi.push(await nodePair("epidemic"));
+  if (MODES.has("tree")) tree.push(await nodePair("tree"));
 }
 const ceiling = raw.length > 0 ? best(raw) : { received: NaN, seconds: 1, cpu_s: NaN, lost: 0 };
 const ceilingRate = ceiling.received / ceiling.seconds;
@@ -176,7 +179,7 @@ if (raw.length > 0) {
     cpu_us_per_datagram: round((ceiling.cpu_s * 1e6) / Math.max(1, ceiling.received), 2),
   }));
 }
-for (const [mode, rs] of [["mesh", mesh], ["epidemic", epi]] as const) {
+for (const [mode, rs] of [["mesh", mesh], ["epidemic", epi], ["tree", tree]] as const) {
   if (rs.length === 0) continue;
   const r = best(rs);
   const rate = r.received / r.seconds;

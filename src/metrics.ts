@@ -80,6 +80,12 @@ export interface NodeMetrics {
   delivered: number;
   /** Copies of already delivered messages that arrived again. */
   duplicates: number;
+  /**
+   * Copies of application messages this node sent: first pushes, relays,
+   * retransmissions and repairs alike. Over a cluster, the sum divided by
+   * the deliveries is the copies each delivery cost.
+   */
+  copiesSent: number;
   /** Probes started. */
   probes: number;
   /** Probes that ended without an ack. */
@@ -123,6 +129,7 @@ export function emptyEngineMetrics(): EngineMetrics {
     broadcasts: 0,
     delivered: 0,
     duplicates: 0,
+    copiesSent: 0,
     probes: 0,
     probesFailed: 0,
     refutations: 0,

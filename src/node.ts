@@ -24,7 +24,8 @@ import {
 import { Keyring } from "./net/keyring.ts";
 import { SecureTransport } from "./net/secure.ts";
 import type { Transport } from "./net/transport.ts";
-import { UdpTransport } from "./net/udp.ts";
+import { DgramTransport } from "./net/dgram.ts";
+import { UdpTransport, type UdpTransportOptions } from "./net/udp.ts";
 import { SeedProtocol } from "./seed/protocol.ts";
 import { HostTimers } from "./timers.ts";
 import { detectWire, type WireFormat } from "./wire/detect.ts";
@@ -178,7 +179,7 @@ export class GossipNode extends EventTarget {
    * Binds, starts the protocol and begins joining. Resolves once bound (the
    * join goes on in the background: listen for `joined`, or poll `peers()`).
    * Throws `TypeError`/`RangeError` for bad options, `Deno.errors.AddrInUse`
-   * when the port is taken.
+   * when the port is taken (on Node.js and Bun an `Error` named `AddrInUse`).
    */
   static async start(options: GossipNodeOptions = {}): Promise<GossipNode> {
     const config = resolveConfig(options);
@@ -197,7 +198,7 @@ export class GossipNode extends EventTarget {
     }
     const keyring = options.keys?.length ? await Keyring.create(options.keys) : undefined;
     const bound = options.transport ??
-      await UdpTransport.bind({
+      await bindUdp({
         hostname: options.hostname ?? "127.0.0.1",
         port: options.port ?? 0,
         onSendError: (to, e) => log.debug("send to {to} failed: {error}", { to, error: String(e) }),
@@ -452,6 +453,21 @@ function resolveConfig(options: GossipNodeOptions): ProtocolConfig {
   }
   validateConfig(config);
   return config;
+}
+
+/**
+ * A UDP socket: `Deno.listenDatagram` where there is one (Deno with
+ * `--unstable-net`), else `node:dgram` (Node.js, Bun, Deno without it).
+ */
+async function bindUdp(options: UdpTransportOptions): Promise<Transport> {
+  const deno = (globalThis as { Deno?: { listenDatagram?: unknown } }).Deno;
+  const native = typeof deno?.listenDatagram === "function";
+  const socket = native ? await UdpTransport.bind(options) : await DgramTransport.bind(options);
+  log.info("UDP socket {address}: {socket}", {
+    address: socket.address,
+    socket: native ? "Deno.listenDatagram" : "node:dgram",
+  });
+  return socket;
 }
 
 /** The address to advertise for a bound one: loopback stands in for "any". */

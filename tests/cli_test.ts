@@ -276,7 +276,7 @@ Deno.test("cli: parseCli throws a one-line UsageError for bad command lines", ()
     [["--port", "1", "--", "x"], /unexpected argument "x"/],
     [["--log-level", "loud"], /--log-level must be one of trace, debug, info, warning, error/],
     [["--profile", "moon"], /--profile must be one of local, lan, wan/],
-    [["--mode", "flood"], /--mode must be one of epidemic, mesh/],
+    [["--mode", "flood"], /--mode must be one of tree, epidemic, mesh/],
     [["--wire", "json"], /--wire must be one of native, seed/],
     [["--key", "not base64!"], /not valid base64/],
     [["--key", "c2hvcnQ="], /got 5/],

@@ -40,8 +40,9 @@ const record: fc.Arbitrary<MemberRecord> = fc.record({
 });
 
 const records = fc.array(record, { maxLength: 12 });
+const refs = fc.array(fc.record({ origin: address, id: u32 }), { maxLength: 12 });
 
-/** Every single message kind of src/message.ts. */
+/** Every single message kind of src/wire/message.ts. */
 const single: fc.Arbitrary<SingleMessage> = fc.oneof(
   fc.record({ type: fc.constant("init"), incarnation: u32 }),
   fc.record({ type: fc.constant("info"), members: records }),
@@ -62,6 +63,9 @@ const single: fc.Arbitrary<SingleMessage> = fc.oneof(
   fc.record({ type: fc.constant("dead"), address, incarnation: u32, from: address }),
   fc.record({ type: fc.constant("leave"), address, incarnation: u32 }),
   fc.record({ type: fc.constant("sync"), reply: fc.boolean(), members: records }),
+  fc.record({ type: fc.constantFrom("ihave", "iwant"), messages: refs }),
+  fc.record({ type: fc.constant("graft"), origin: address, ids: fc.array(u32, { maxLength: 12 }) }),
+  fc.record({ type: fc.constant("prune"), origin: address }),
 ) as fc.Arbitrary<SingleMessage>;
 
 /** Any message: a single one, or a batch of 2 to 6 (a batch of one is sent as the message itself). */

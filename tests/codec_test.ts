@@ -37,6 +37,11 @@ const samples: Message[] = [
   { type: "leave", address: "127.0.0.1:1", incarnation: 6 },
   { type: "sync", reply: true, members: [{ address: "a:1", state: "alive", incarnation: 0 }] },
   { type: "sync", reply: false, members: [] },
+  { type: "ihave", messages: [{ origin: "127.0.0.1:8080", id: 1 }, { origin: "[::1]:9", id: 2 }] },
+  { type: "iwant", messages: [] },
+  { type: "prune", origin: "127.0.0.1:8080" },
+  { type: "graft", origin: "127.0.0.1:8080", ids: [0xffffffff, 0] },
+  { type: "graft", origin: "[::1]:9", ids: [] },
   {
     type: "batch",
     messages: [{ type: "ping", seq: 1, target: "127.0.0.1:5" }, {

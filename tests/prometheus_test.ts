@@ -54,6 +54,7 @@ Deno.test("prometheus: a live node's exposition parses, with every metric and it
     assert.equal(valueOf(families, "peer_messages_broadcast_total"), 1);
     assert.equal(valueOf(families, "peer_messages_delivered_total"), m.delivered);
     assert.equal(valueOf(families, "peer_messages_duplicate_total"), m.duplicates);
+    assert.equal(valueOf(families, "peer_message_copies_sent_total"), m.copiesSent);
     assert.equal(valueOf(families, "peer_probes_total"), m.probes);
     assert.equal(valueOf(families, "peer_probes_failed_total"), m.probesFailed);
     assert.equal(valueOf(families, "peer_refutations_total"), m.refutations);
@@ -97,6 +98,7 @@ function input(dropped: Record<string, number>): MetricsInput {
       broadcasts: 5,
       delivered: 6,
       duplicates: 7,
+      copiesSent: 12,
       probes: 8,
       probesFailed: 9,
       refutations: 10,

@@ -11,11 +11,13 @@ import { deliver, messagesOf, protocolStep, startKnowing } from "./step.ts";
 const A = "10.0.0.1:1";
 const B = "10.0.0.2:1";
 const C = "10.0.0.3:1";
+/** Repair as epidemic mode does it (tree mode waits, then grafts: tree_test.ts). */
+const EPIDEMIC = { mode: "epidemic" as const };
 
 /** A and B know each other (A also knows C); A broadcasts, and the push to B is lost. */
 function lostPush() {
-  const a = protocolStep(A);
-  const b = protocolStep(B, {}, { time: a.time, seed: 2 });
+  const a = protocolStep(A, EPIDEMIC);
+  const b = protocolStep(B, EPIDEMIC, { time: a.time, seed: 2 });
   startKnowing(a, [B]);
   startKnowing(b, [A]);
   const id = a.engine.broadcast(new TextEncoder().encode("hello"));

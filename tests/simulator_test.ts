@@ -23,9 +23,9 @@ Deno.test("simulator: bootstrap gives every node the full member table", async (
   assert.equal(sim.now, 0, "the bootstrap takes no virtual time");
 });
 
-Deno.test("simulator: 1,000 nodes, fanout 3, no loss: a broadcast reaches all within the log(N) round bound", async () => {
+Deno.test("simulator: 1,000 nodes, epidemic mode, fanout 3, no loss: a broadcast reaches all within the log(N) round bound", async () => {
   const n = 1000, fanout = 3;
-  await using sim = await cluster(n, { config: { fanout } });
+  await using sim = await cluster(n, { config: { fanout, mode: "epidemic" } });
   const bound = roundBound(n, fanout); // 14
   const period = sim.config.period;
   sim.run(1000);
@@ -38,23 +38,25 @@ Deno.test("simulator: 1,000 nodes, fanout 3, no loss: a broadcast reaches all wi
   for (let i = 0; i < n; i++) assert.ok(b.times[i] >= 0 && b.hops[i] >= 0, `node ${i}`);
 });
 
-Deno.test("simulator: with 30% loss a broadcast still reaches every live node", async () => {
-  const n = 1000;
-  await using sim = await cluster(n, { seed: 2 });
-  sim.run(1000);
-  const crashed = [3, 99, 500, 998];
-  for (const i of crashed) sim.crash(i);
-  sim.network.loss = 0.3;
-  const b = sim.broadcastFrom(0);
-  assert.ok(sim.runUntil(() => b.complete, 30_000), `${b.delivered} of ${sim.upCount}`);
-  assert.equal(b.delivered, n - crashed.length);
-  for (const i of crashed) assert.ok(Number.isNaN(b.times[i]), `crashed node ${i} delivered`);
-  const { dropped } = sim.stats;
-  assert.ok(dropped.loss > 0 && dropped.unbound + dropped.crashed > 0);
-  assert.deepEqual(sim.falseDeaths(), [], "no live node declared dead");
-});
+for (const mode of ["tree", "epidemic"] as const) {
+  Deno.test(`simulator: ${mode} mode, 30% loss: a broadcast still reaches every live node`, async () => {
+    const n = 1000;
+    await using sim = await cluster(n, { seed: 2, config: { mode } });
+    sim.run(1000);
+    const crashed = [3, 99, 500, 998];
+    for (const i of crashed) sim.crash(i);
+    sim.network.loss = 0.3;
+    const b = sim.broadcastFrom(0);
+    assert.ok(sim.runUntil(() => b.complete, 30_000), `${b.delivered} of ${sim.upCount}`);
+    assert.equal(b.delivered, n - crashed.length);
+    for (const i of crashed) assert.ok(Number.isNaN(b.times[i]), `crashed node ${i} delivered`);
+    const { dropped } = sim.stats;
+    assert.ok(dropped.loss > 0 && dropped.unbound + dropped.crashed > 0);
+    assert.deepEqual(sim.falseDeaths(), [], "no live node declared dead");
+  });
+}
 
-Deno.test("simulator: per-node load does not grow with N (100 vs 1,000 nodes)", async () => {
+Deno.test("simulator: epidemic mode, per-node load does not grow with N (100 vs 1,000 nodes)", async () => {
   const measure = async (n: number) => {
     // Datagrams other than push-pull (SYNC, kind 0x0d): push-pull sends the
     // whole table, so its bytes grow with N by design (less often as N grows).
@@ -62,7 +64,7 @@ Deno.test("simulator: per-node load does not grow with N (100 vs 1,000 nodes)", 
     const tap = (_from: string, _to: string, data: Uint8Array) => {
       if (counting && data[2] !== 0x0d) packets++;
     };
-    await using sim = await cluster(n, { seed: 3, tap });
+    await using sim = await cluster(n, { seed: 3, tap, config: { mode: "epidemic" } });
     sim.run(1000);
     counting = true;
     sim.run(2000);

@@ -42,8 +42,9 @@ Options:
                          (default 1); gossip rounds follow --profile
   --message TEXT         what to broadcast every period (default "Hello!"; "" for nothing)
   --profile NAME         protocol settings: local, lan or wan (default lan)
-  --mode MODE            epidemic (gossip to a few per round) or mesh (send to every
-                         peer) (default: the profile's, epidemic)
+  --mode MODE            tree (push along a spanning tree, announce ids elsewhere),
+                         epidemic (gossip to a few per round) or mesh (send to every
+                         peer) (default: the profile's, tree)
   --advertise HOST:PORT  address the others reach this node at (default: the bound one;
                          127.0.0.1 when binding 0.0.0.0)
   --json                 print one JSON object per line per event, nothing else
@@ -131,7 +132,7 @@ export interface CliOptions {
   /** `--profile`, if given. */
   profile?: "local" | "lan" | "wan";
   /** `--mode`, if given. */
-  mode?: "epidemic" | "mesh";
+  mode?: "tree" | "epidemic" | "mesh";
   /** `--advertise`, if given. */
   advertise?: string;
   /** `--wire`, if given. */
@@ -167,7 +168,7 @@ const LOG_LEVELS: readonly CliOptions["logLevel"][] = [
   "fatal",
 ];
 const PROFILES: readonly NonNullable<CliOptions["profile"]>[] = ["local", "lan", "wan"];
-const MODES: readonly NonNullable<CliOptions["mode"]>[] = ["epidemic", "mesh"];
+const MODES: readonly NonNullable<CliOptions["mode"]>[] = ["tree", "epidemic", "mesh"];
 const WIRES: readonly NonNullable<CliOptions["wire"]>[] = ["native", "seed"];
 /** `setInterval` cannot wait longer than 2^31-1 ms; a day is plenty. */
 const MAX_PERIOD = 86_400;

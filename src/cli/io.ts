@@ -7,6 +7,7 @@
  */
 
 import { lineWriter, type WriteLine } from "./output.ts";
+import * as host from "./process.ts";
 
 /**
  * Where `main` reads and writes; every field is optional and defaults to the
@@ -29,7 +30,7 @@ export interface CliIo {
   stderr?: (line: string) => void;
   /** Lines to broadcast; `null` for none. Default: standard input. */
   stdin?: ReadableStream<Uint8Array> | null;
-  /** Reads an environment variable (`PEER_KEY`). Default: `Deno.env`, if permitted. */
+  /** Reads an environment variable (`PEER_KEY`). Default: the process's (on Deno, if permitted). */
   env?: (name: string) => string | undefined;
   /**
    * Stops the node (it leaves gracefully and `main` resolves to 0) when
@@ -73,23 +74,11 @@ export interface Io {
 export function resolveIo(io: CliIo = {}): Io {
   const stdin = io.stdin;
   return {
-    stdout: io.stdout ?? lineWriter(Deno.stdout),
-    stderr: io.stderr ?? lineWriter(Deno.stderr),
-    stdin: stdin === undefined ? () => Deno.stdin.readable : () => stdin,
-    env: io.env ?? readEnv,
+    stdout: io.stdout ?? lineWriter(host.stdout()),
+    stderr: io.stderr ?? lineWriter(host.stderr()),
+    stdin: stdin === undefined ? host.stdin : () => stdin,
+    env: io.env ?? host.env,
     signal: io.signal,
     logging: io.logging ?? true,
   };
-}
-
-/** Reads an environment variable only when access is granted (no permission prompt). */
-function readEnv(name: string): string | undefined {
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
-      return undefined;
-    }
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
 }

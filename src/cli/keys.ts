@@ -11,6 +11,7 @@ import { generateKey, parseKey } from "../net/keyring.ts";
 import { oneLine, RuntimeError } from "./errors.ts";
 import type { CliOptions } from "./flags.ts";
 import type { Io } from "./io.ts";
+import { isNamed, isPermissionError, readTextFile } from "./process.ts";
 
 /**
  * `peer keygen`: prints a new random 32-byte key as base64.
@@ -70,12 +71,12 @@ export async function resolveKeys(
 async function readKeyFile(path: string): Promise<string[]> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readTextFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+    if (isPermissionError(e)) {
       throw new RuntimeError(`no permission to read key file ${path}: run with --allow-read`);
     }
-    if (e instanceof Deno.errors.NotFound) throw new RuntimeError(`key file ${path} not found`);
+    if (isNamed(e, "NotFound")) throw new RuntimeError(`key file ${path} not found`);
     throw new RuntimeError(`cannot read key file ${path}: ${oneLine(e)}`);
   }
   const keys: string[] = [];

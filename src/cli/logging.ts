@@ -14,6 +14,7 @@ import {
   getTextFormatter,
   type LogLevel,
 } from "@logtape/logtape";
+import { stderrStream } from "./process.ts";
 
 /**
  * Sends the library's logs (category `["peer"]`, from `level` up) and
@@ -27,7 +28,7 @@ export async function configureLogging(level: LogLevel): Promise<AsyncDisposable
   await configure({
     reset: true,
     sinks: {
-      stderr: getStreamSink(Deno.stderr.writable, {
+      stderr: getStreamSink(stderrStream(), {
         closeStream: false,
         formatter: getTextFormatter({ value: "bare" }),
       }),

@@ -13,6 +13,7 @@ import { oneLine, RuntimeError } from "./errors.ts";
 import type { CliOptions } from "./flags.ts";
 import type { Io } from "./io.ts";
 import { type Print, printable, printer } from "./output.ts";
+import { isPermissionError, offSignal, onSignal, type StopSignal } from "./process.ts";
 
 /** How long to wait for a node to answer (the stream itself has no limit). */
 const ANSWER_TIMEOUT = 5000;
@@ -74,7 +75,22 @@ export async function members(options: CliOptions, io: Io): Promise<number> {
  */
 export async function monitor(options: CliOptions, io: Io): Promise<number> {
   const url = `http://${options.http}/events`;
-  using stop = interruption(io.signal);
+  // try/finally, not `using`: Node.js 20 cannot parse it (see `deno task bundle`).
+  const stop = interruption(io.signal);
+  try {
+    return await follow(url, options, io, stop.signal);
+  } finally {
+    stop[Symbol.dispose]();
+  }
+}
+
+/** Reads the event stream at `url` and prints it until `stop` aborts. */
+async function follow(
+  url: string,
+  options: CliOptions,
+  io: Io,
+  stop: AbortSignal,
+): Promise<number> {
   const answered = new AbortController();
   const timer = setTimeout(
     () => answered.abort(new DOMException("no answer", "TimeoutError")),
@@ -82,9 +98,9 @@ export async function monitor(options: CliOptions, io: Io): Promise<number> {
   );
   let response: Response;
   try {
-    response = await get(url, AbortSignal.any([stop.signal, answered.signal]));
+    response = await get(url, AbortSignal.any([stop, answered.signal]));
   } catch (e) {
-    if (stop.signal.aborted) return 0;
+    if (stop.aborted) return 0;
     throw e;
   } finally {
     clearTimeout(timer);
@@ -100,10 +116,10 @@ export async function monitor(options: CliOptions, io: Io): Promise<number> {
       for (const { event, data } of parser.push(chunk)) show(print, event, data, url);
     }
   } catch (e) {
-    if (stop.signal.aborted) return 0;
+    if (stop.aborted) return 0;
     throw new RuntimeError(`lost the event stream from ${url}: ${oneLine(e)}`);
   }
-  if (stop.signal.aborted) return 0;
+  if (stop.aborted) return 0;
   throw new RuntimeError(`the node at ${url} ended the event stream (it stopped?)`);
 }
 
@@ -115,10 +131,10 @@ function interruption(given?: AbortSignal): { signal: AbortSignal } & Disposable
   if (given) return { signal: given, [Symbol.dispose]: () => {} };
   const controller = new AbortController();
   const stop = () => controller.abort();
-  const installed: Deno.Signal[] = [];
+  const installed: StopSignal[] = [];
   for (const name of ["SIGINT", "SIGTERM"] as const) {
     try {
-      Deno.addSignalListener(name, stop);
+      onSignal(name, stop);
       installed.push(name);
     } catch {
       // Not every platform has SIGTERM (Windows); SIGINT is enough there.
@@ -127,7 +143,7 @@ function interruption(given?: AbortSignal): { signal: AbortSignal } & Disposable
   return {
     signal: controller.signal,
     [Symbol.dispose]: () => {
-      for (const name of installed) Deno.removeSignalListener(name, stop);
+      for (const name of installed) offSignal(name, stop);
     },
   };
 }
@@ -206,9 +222,7 @@ async function get(url: string, signal: AbortSignal): Promise<Response> {
 }
 
 function describeFetchError(e: unknown, url: string): string {
-  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-    return `${oneLine(e)} (run with --allow-net)`;
-  }
+  if (isPermissionError(e)) return `${oneLine(e)} (run with --allow-net)`;
   const message = oneLine(e);
   const refused = /connection refused/i.test(message);
   const cause = refused ? "connection refused" : message;

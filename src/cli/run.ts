@@ -15,6 +15,7 @@ import type { Io } from "./io.ts";
 import { resolveKeys } from "./keys.ts";
 import { configureLogging } from "./logging.ts";
 import { type Print, printable, printer, watch } from "./output.ts";
+import { isNamed, isPermissionError } from "./process.ts";
 import { readLines } from "./read_lines.ts";
 import { stopped } from "./signals.ts";
 
@@ -31,11 +32,21 @@ const LEAVE_TIMEOUT = 5000;
  */
 export async function runNode(options: CliOptions, io: Io): Promise<number> {
   const keys = await resolveKeys(options, io.env);
-  await using _logging = io.logging ? await configureLogging(options.logLevel) : undefined;
+  // try/finally, not `await using`: Node.js 20 cannot parse it (see `deno task bundle`).
+  const logging = io.logging ? await configureLogging(options.logLevel) : undefined;
+  try {
+    return await serve(options, io, keys);
+  } finally {
+    await logging?.[Symbol.asyncDispose]();
+  }
+}
+
+/** Runs the node until stopped, then leaves; resolves to 0. */
+async function serve(options: CliOptions, io: Io, keys: string[]): Promise<number> {
   const node = await startNode(options, keys);
   let http: PeerHttpServer | undefined;
   try {
-    http = options.http ? serve(node, options.http) : undefined;
+    http = options.http ? serveEndpoint(node, options.http) : undefined;
   } catch (e) {
     await node.close();
     throw e;
@@ -68,14 +79,12 @@ export async function runNode(options: CliOptions, io: Io): Promise<number> {
  *
  * @throws {RuntimeError} With one line naming the cause when it cannot bind.
  */
-function serve(node: GossipNode, address: string): PeerHttpServer {
+function serveEndpoint(node: GossipNode, address: string): PeerHttpServer {
   const { hostname, port } = parseAddress(address);
   try {
     return serveHttp(node, { hostname, port });
   } catch (e) {
-    const hint = e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied
-      ? " (run with --allow-net)"
-      : "";
+    const hint = isPermissionError(e) ? " (run with --allow-net)" : "";
     throw new RuntimeError(`cannot serve HTTP on ${address}: ${oneLine(e)}${hint}`);
   }
 }
@@ -119,16 +128,10 @@ export function nodeOptions(options: CliOptions, keys: string[]): GossipNodeOpti
  * @param options The parsed command line.
  * @param keys The keys from {@link resolveKeys}; empty for none.
  * @returns The started node.
- * @throws {RuntimeError} With one line naming the cause and the fix, when UDP
- * is not available, permission is missing, the address is taken, or the
- * options are refused.
+ * @throws {RuntimeError} With one line naming the cause and the fix, when
+ * permission is missing, the address is taken, or the options are refused.
  */
 export async function startNode(options: CliOptions, keys: string[]): Promise<GossipNode> {
-  if (typeof (Deno as { listenDatagram?: unknown }).listenDatagram !== "function") {
-    throw new RuntimeError(
-      'UDP needs the unstable net API: run with --unstable-net (or "unstable": ["net"] in deno.json)',
-    );
-  }
   try {
     return await GossipNode.start(nodeOptions(options, keys));
   } catch (e) {
@@ -138,12 +141,12 @@ export async function startNode(options: CliOptions, keys: string[]): Promise<Go
 
 /** One line naming the cause (and the fix) of a failure to start. */
 function describeStartError(e: unknown, options: CliOptions): string {
-  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+  if (isPermissionError(e)) {
     const message = oneLine(e);
     return message.includes("--allow-net") ? message : `${message} (run with --allow-net)`;
   }
   if (
-    e instanceof Deno.errors.AddrInUse || e instanceof Deno.errors.AddrNotAvailable ||
+    isNamed(e, "AddrInUse") || isNamed(e, "AddrNotAvailable") ||
     e instanceof TypeError || e instanceof RangeError
   ) {
     return oneLine(e);

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { offSignal, onSignal, type StopSignal } from "./process.ts";
+
 /**
  * Resolves with what stopped the command: `"SIGINT"`, `"SIGTERM"`, or
  * `"abort"` when `abort` is given (then no signal listeners are installed).
@@ -31,14 +33,14 @@ export function stopped(abort?: AbortSignal): Promise<string> {
     });
   }
   return new Promise((resolve) => {
-    const installed: [Deno.Signal, () => void][] = [];
+    const installed: [StopSignal, () => void][] = [];
     for (const name of ["SIGINT", "SIGTERM"] as const) {
       const handler = () => {
-        for (const [n, h] of installed) Deno.removeSignalListener(n, h);
+        for (const [n, h] of installed) offSignal(n, h);
         resolve(name);
       };
       try {
-        Deno.addSignalListener(name, handler);
+        onSignal(name, handler);
         installed.push([name, handler]);
       } catch {
         // Not every platform has SIGTERM (Windows); SIGINT is enough there.

@@ -22,12 +22,38 @@
  * ```
  */
 export interface ProtocolConfig {
-  /** `"epidemic"` spreads messages by gossip to `fanout` random members; `"mesh"` sends every message to every member (the original design). */
-  mode: "epidemic" | "mesh";
+  /**
+   * How application messages spread: `"tree"` pushes each message once along
+   * a spanning tree of eager links and announces its id on lazy ones
+   * (Plumtree, one copy per delivery once the tree has formed); `"epidemic"`
+   * gossips it to `fanout` random members, each node sending it a bounded
+   * number of times; `"mesh"` sends every message to every member (the
+   * original design). Membership updates are gossiped the same way in all
+   * three.
+   */
+  mode: "tree" | "epidemic" | "mesh";
   /** Gossip period: how often queued updates and messages are sent to `fanout` members. */
   period: number;
   /** Members gossiped to each period, and to whom a new message is forwarded at once. */
   fanout: number;
+  /**
+   * Tree mode: the least number of random members a node pushes whole
+   * messages to when a tree is new to it (or every eager link died); it
+   * takes as many as epidemic mode pushes a first copy to when that is more
+   * (`retransmitMult × ⌈log10(N + 1)⌉ − 2`). Duplicates prune the links a
+   * tree does not need.
+   */
+  eagerPeers: number;
+  /** Tree mode: how many random lazy members each batch of message ids (IHAVE) goes to. */
+  lazyPeers: number;
+  /** Tree mode: how long message ids wait to be announced together (IHAVE). */
+  lazyDelay: number;
+  /**
+   * Tree mode: the least time to wait for a message announced by IHAVE before
+   * asking for it (GRAFT); it grows with the observed link delay (probe
+   * round trips), up to `probeTimeout`.
+   */
+  graftTimeout: number;
   /**
    * A joiner sends CONN to every member its seed lists while the cluster has at
    * most this many members; above it, to `fanout` of them (epidemic mode).
@@ -105,9 +131,13 @@ export interface ProtocolConfig {
 export type ProfileName = "local" | "lan" | "wan";
 
 const LAN: ProtocolConfig = {
-  mode: "epidemic",
+  mode: "tree",
   period: 200,
   fanout: 3,
+  eagerPeers: 3,
+  lazyPeers: 3,
+  lazyDelay: 20,
+  graftTimeout: 50,
   announceLimit: 64,
   retransmitMult: 4,
   probeInterval: 1000,
@@ -135,6 +165,8 @@ const PROFILES: Record<ProfileName, ProtocolConfig> = {
   local: {
     ...LAN,
     period: 100,
+    lazyDelay: 10,
+    graftTimeout: 25,
     retransmitMult: 3,
     probeTimeout: 200,
     indirectChecks: 1,
@@ -146,6 +178,8 @@ const PROFILES: Record<ProfileName, ProtocolConfig> = {
     ...LAN,
     period: 500,
     fanout: 4,
+    lazyDelay: 50,
+    graftTimeout: 200,
     probeInterval: 5000,
     probeTimeout: 3000,
     suspicionMult: 6,
@@ -161,6 +195,7 @@ const PROFILES: Record<ProfileName, ProtocolConfig> = {
  *
  * | knob | local | lan | wan |
  * |---|---|---|---|
+ * | mode | tree | tree | tree |
  * | period (gossip) | 100 | 200 | 500 |
  * | fanout | 3 | 3 | 4 |
  * | retransmitMult | 3 | 4 | 4 |
@@ -169,6 +204,7 @@ const PROFILES: Record<ProfileName, ProtocolConfig> = {
  * | indirectChecks | 1 | 3 | 3 |
  * | suspicionMult | 3 | 4 | 6 |
  * | pushPullInterval | 15 s | 30 s | 60 s |
+ * | lazyDelay / graftTimeout (tree) | 10 / 25 | 20 / 50 | 50 / 200 |
  */
 export function profile(name: ProfileName = "lan"): ProtocolConfig {
   const p = PROFILES[name];
@@ -183,6 +219,10 @@ export function validateConfig(c: ProtocolConfig): void {
   const positive: (keyof ProtocolConfig)[] = [
     "period",
     "fanout",
+    "eagerPeers",
+    "lazyPeers",
+    "lazyDelay",
+    "graftTimeout",
     "retransmitMult",
     "probeInterval",
     "probeTimeout",
@@ -209,8 +249,8 @@ export function validateConfig(c: ProtocolConfig): void {
   if (!(c.indirectChecks >= 0)) throw new RangeError(`indirectChecks must be >= 0`);
   if (!(c.repairWindow >= 0)) throw new RangeError(`repairWindow must be >= 0`);
   if (!(c.pushPullInterval >= 0)) throw new RangeError(`pushPullInterval must be >= 0`);
-  if (c.mode !== "epidemic" && c.mode !== "mesh") {
-    throw new RangeError(`mode must be "epidemic" or "mesh", got "${c.mode}"`);
+  if (c.mode !== "tree" && c.mode !== "epidemic" && c.mode !== "mesh") {
+    throw new RangeError(`mode must be "tree", "epidemic" or "mesh", got "${c.mode}"`);
   }
   if (!(c.maxDatagramSize >= 512 && c.maxDatagramSize <= 65507)) {
     throw new RangeError(`maxDatagramSize must be 512 to 65507, got ${c.maxDatagramSize}`);

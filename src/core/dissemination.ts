@@ -1,10 +1,12 @@
 /**
- * Dissemination of application messages (GOSP). In epidemic mode a new
- * message is pushed at once to a few random members and then rides on
- * gossip rounds and probes, each node sending it a bounded number of times;
- * repair (repair.ts) closes what push leaves behind. In mesh mode (the
- * original design) every message goes straight to every member. Each message
- * is delivered to the application once, by its (origin, id).
+ * Dissemination of application messages (GOSP). In tree mode a message is
+ * pushed along the eager links of a broadcast tree and announced on lazy
+ * ones (tree.ts). In epidemic mode a new message is pushed at once to a few
+ * random members and then rides on gossip rounds and probes, each node
+ * sending it a bounded number of times. In both, repair (repair.ts) closes
+ * what push leaves behind. In mesh mode (the original design) every message
+ * goes straight to every member. Each message is delivered to the
+ * application once, by its (origin, id).
  *
  * @module
  */
@@ -12,14 +14,18 @@
 import { encodeBody } from "../wire/codec.ts";
 import type { GospMessage } from "../wire/message.ts";
 import type { Context } from "./context.ts";
+import type { LinkDelay } from "./link_delay.ts";
 import type { Outbox } from "./outbox.ts";
 import { Repair } from "./repair.ts";
 import { SeenCache } from "./seen_cache.ts";
+import { BroadcastTree } from "./tree.ts";
 
 /** Broadcasting, relaying and delivering messages, and the gossip rounds. */
 export class Dissemination {
   /** Offers and serves recent messages (IHAVE/IWANT). */
   readonly repair: Repair;
+  /** The eager and lazy links of tree mode. */
+  readonly tree: BroadcastTree;
   #ctx: Pick<Context, "self" | "env" | "config" | "members" | "metrics" | "phase">;
   #outbox: Outbox;
   #seen: SeenCache;
@@ -29,11 +35,13 @@ export class Dissemination {
   constructor(
     ctx: Pick<Context, "self" | "env" | "config" | "members" | "metrics" | "phase">,
     outbox: Outbox,
+    delay: LinkDelay,
   ) {
     this.#ctx = ctx;
     this.#outbox = outbox;
     this.#seen = new SeenCache(ctx.config.seenCapacity, ctx.config.seenTtl);
     this.repair = new Repair(ctx, outbox, this.#seen);
+    this.tree = new BroadcastTree(ctx, outbox, delay, this.#seen, this.repair);
     this.#nextId = Math.floor(ctx.env.random.next() * 0x100000000) >>> 0;
   }
 
@@ -62,23 +70,32 @@ export class Dissemination {
     // Not added to the seen cache: copies of our own messages are dropped by
     // origin (onGosp, repair), and the add cost as much as a delivery's.
     ctx.metrics.broadcasts++;
+    const ref = { origin: ctx.self, id };
     if (ctx.config.mode === "mesh") {
       for (const address of ctx.members.live()) this.#outbox.send(address, [body]);
+    } else if (ctx.config.mode === "tree") {
+      this.repair.remember(ref, body);
+      for (const peer of this.tree.route(ref)) this.#outbox.send(peer, [body]);
     } else {
       this.#outbox.enqueue(`g:${ctx.self}/${id}`, body);
-      this.repair.remember({ origin: ctx.self, id }, body);
+      this.repair.remember(ref, body);
       this.#spread(undefined, this.#eagerFanout());
     }
     return id;
   }
 
-  /** A GOSP from `from`: deliver it once, and relay it in epidemic mode. */
+  /** A GOSP from `from`: deliver it once, and relay it in tree and epidemic modes. */
   onGosp(from: string, m: GospMessage): void {
     const ctx = this.#ctx;
-    if (m.origin === ctx.self) return;
+    const tree = ctx.config.mode === "tree";
+    if (m.origin === ctx.self) {
+      if (tree) this.tree.duplicate(from, m.origin);
+      return;
+    }
     const key = `${m.origin}/${m.id}`;
     if (!this.#seen.add(key, ctx.env.now())) {
       ctx.metrics.duplicates++;
+      if (tree) this.tree.duplicate(from, m.origin);
       return;
     }
     ctx.metrics.delivered++;
@@ -90,9 +107,26 @@ export class Dissemination {
       payload: m.payload,
     });
     if (ctx.config.mode === "mesh" || ctx.phase === "stopped") return;
+    if (tree) {
+      this.tree.received(from, m);
+      // The message as this node passes it on (its own, freshly decoded copy).
+      m.hops = Math.min(255, m.hops + 1);
+      const targets = this.tree.route(m, from);
+      // Encoded only when pushed on (a leaf of the tree keeps the message
+      // unencoded, for a GRAFT that rarely comes).
+      if (targets.length > 0) {
+        const body = encodeBody(m);
+        if (body.length > this.#outbox.maxBody) return;
+        this.repair.remember(m, body, key);
+        for (const peer of targets) this.#outbox.send(peer, [body]);
+      } else {
+        this.repair.remember(m, m, key);
+      }
+      return;
+    }
     const body = encodeBody({ ...m, hops: Math.min(255, m.hops + 1) });
     // A message from a node with a larger maxDatagramSize may not fit ours:
-    // deliver it, but do not queue what could never be sent.
+    // deliver it, but do not relay what could never be sent.
     if (body.length > this.#outbox.maxBody) return;
     this.#outbox.enqueue(`g:${key}`, body);
     this.repair.remember(m, body);

@@ -173,6 +173,12 @@ export class Membership {
     return this.#find(address) >= 0;
   }
 
+  /** Whether `address` is alive or suspect (no copy made). */
+  isLive(address: string): boolean {
+    const slot = this.#find(address);
+    return slot >= 0 && this.#state[slot] <= 1;
+  }
+
   /** The member at `address`, if known (a copy). */
   get(address: string): Member | undefined {
     const slot = this.#find(address);

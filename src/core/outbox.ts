@@ -8,7 +8,7 @@
  * @module
  */
 
-import { encodeBody, HEADER_SIZE, pack, Writer } from "../wire/codec.ts";
+import { encodeBody, HEADER_SIZE, Kind, pack, Writer } from "../wire/codec.ts";
 import type { MemberRecord, SingleMessage } from "../wire/message.ts";
 import { splitRecords } from "../wire/split.ts";
 import type { Context } from "./context.ts";
@@ -24,11 +24,11 @@ const BATCH_HEADER = HEADER_SIZE + 2;
 export class Outbox {
   /** Updates and messages waiting to ride on outgoing datagrams. */
   readonly queue: BroadcastQueue = new BroadcastQueue();
-  #ctx: Pick<Context, "env" | "config" | "members" | "phase">;
+  #ctx: Pick<Context, "env" | "config" | "members" | "metrics" | "phase">;
   #writer = new Writer(2048);
 
   /** Creates an empty outbox. */
-  constructor(ctx: Pick<Context, "env" | "config" | "members" | "phase">) {
+  constructor(ctx: Pick<Context, "env" | "config" | "members" | "metrics" | "phase">) {
     this.#ctx = ctx;
   }
 
@@ -86,6 +86,7 @@ export class Outbox {
       if (extra.length > 0) all = bodies.concat(extra);
     }
     if (all.length === 0) return;
+    for (const body of all) if (body[0] === Kind.gosp) ctx.metrics.copiesSent++;
     ctx.env.send(to, pack(all, this.#writer));
   }
 

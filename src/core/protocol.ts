@@ -60,7 +60,7 @@ export class Protocol implements Engine {
     this.#admission = new Admission(ctx, this.#outbox);
     this.#antiEntropy = new AntiEntropy(ctx, this.#outbox, this.#state, this.#admission);
     this.#join = new Join(ctx, this.#outbox, this.#state, this.#antiEntropy, seeds);
-    this.#dissemination = new Dissemination(ctx, this.#outbox);
+    this.#dissemination = new Dissemination(ctx, this.#outbox, this.#delay);
     this.#prober = new Prober(ctx, this.#outbox, this.#awareness, this.#state, this.#delay);
   }
 
@@ -92,6 +92,11 @@ export class Protocol implements Engine {
   /** Updates and messages waiting to be piggybacked. */
   get queued(): number {
     return this.#outbox.queue.size;
+  }
+
+  /** Tree mode: the members `origin`'s messages are pushed to from this node. */
+  eager(origin: string): string[] {
+    return this.#dissemination.tree.eager(origin);
   }
 
   /** Strangers waiting on their join cookie. */
@@ -204,6 +209,10 @@ export class Protocol implements Engine {
         return this.#state.reap();
       case "join":
         return this.#join.retry();
+      case "lazy":
+        return this.#dissemination.tree.flush();
+      case "graft":
+        return this.#dissemination.tree.graft(t);
     }
   }
 
@@ -272,9 +281,16 @@ export class Protocol implements Engine {
       case "sync":
         return this.#antiEntropy.onSync(from, m.reply, m.members);
       case "ihave":
+        // In tree mode a missing message is waited for a little (it may be on
+        // its way down the tree) before it is asked for.
+        if (ctx.config.mode === "tree") return this.#dissemination.tree.onIHave(from, m.messages);
         return this.#dissemination.repair.onIHave(from, m.messages);
       case "iwant":
         return this.#dissemination.repair.onIWant(from, m.messages);
+      case "prune":
+        return this.#dissemination.tree.onPrune(from, m.origin);
+      case "graft":
+        return this.#dissemination.tree.onGraft(from, m.origin, m.ids);
     }
   }
 

@@ -10,7 +10,7 @@
  */
 
 import { encodeBody, utf8Length } from "../wire/codec.ts";
-import type { MessageRef } from "../wire/message.ts";
+import type { GospMessage, MessageRef } from "../wire/message.ts";
 import { type Context, drop } from "./context.ts";
 import { MessageHistory } from "./history.ts";
 import type { Outbox } from "./outbox.ts";
@@ -40,12 +40,10 @@ export class Repair {
     this.#history = new MessageHistory(512, ctx.config.repairWindow);
   }
 
-  /** Keeps a message (its encoded GOSP) for the repair window. */
-  remember(ref: MessageRef, body: Uint8Array): void {
+  /** Keeps a message (its GOSP, encoded or to be encoded if asked for) for the repair window. */
+  remember(ref: MessageRef, body: Uint8Array | GospMessage, key?: string): void {
     const { config, env } = this.#ctx;
-    if (config.repairWindow > 0) {
-      this.#history.add({ origin: ref.origin, id: ref.id }, body, env.now());
-    }
+    if (config.repairWindow > 0) this.#history.add(ref, body, env.now(), key);
   }
 
   /** Offers one random member the ids of recent messages, as many as fit one datagram. */
@@ -78,7 +76,15 @@ export class Repair {
     }
   }
 
-  /** IWANT from `from`: send what it asks for, if it was offered anything lately. */
+  /** Records that `peer` was offered message ids now (it may ask for them within the window). */
+  offeredTo(peer: string): void {
+    this.#history.offered(peer, this.#ctx.env.now());
+  }
+
+  /**
+   * IWANT (or GRAFT) from `from`: send what it asks for, if it was offered
+   * anything lately; otherwise drop the request (`unknown-sender`).
+   */
   onIWant(from: string, refs: MessageRef[]): void {
     const ctx = this.#ctx;
     if (!this.#history.wasOffered(from, ctx.env.now())) {
@@ -89,7 +95,8 @@ export class Repair {
     let used = BATCH_HEADER;
     for (const ref of refs) {
       const body = this.#history.get(ref);
-      if (!body) continue;
+      // (A message from a node with a larger maxDatagramSize may not fit ours.)
+      if (!body || body.length + BATCH_HEADER + ENTRY_OVERHEAD > max) continue;
       if (used + body.length + ENTRY_OVERHEAD > max && batch.length > 0) {
         this.#outbox.send(from, batch, false);
         batch = [];

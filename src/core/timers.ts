@@ -30,7 +30,11 @@ export type CoreTimer =
   /** Forget long-dead and left members (state.ts). */
   | { readonly name: "reap" }
   /** Send INIT again, unless let in meanwhile (join.ts). */
-  | { readonly name: "join" };
+  | { readonly name: "join" }
+  /** Announce the ids received lately to a few lazy members (tree.ts). */
+  | { readonly name: "lazy" }
+  /** A message announced by IHAVE (`key` = origin/id) is overdue: GRAFT (tree.ts). */
+  | { readonly name: "graft"; readonly key: string; readonly token: number };
 
 /** The names of {@link CoreTimer}s. */
 export type CoreTimerName = CoreTimer["name"];

@@ -90,10 +90,22 @@ export class Http1Server {
   #tasks = new Set<Promise<void>>();
   #closing = false;
 
-  /** Binds (throws `Deno.errors.AddrInUse` and the like) and starts accepting. */
+  /**
+   * Binds (throws `Deno.errors.AddrInUse` and the like) and starts accepting.
+   * Deno only: elsewhere (Node.js, Bun) it throws an error named `NotSupported`.
+   */
   constructor(options: Http1Options) {
     this.#options = options;
-    this.#listener = Deno.listen({ hostname: options.hostname, port: options.port });
+    const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+    if (typeof deno?.listen !== "function") {
+      throw Object.assign(
+        new Error("the HTTP endpoint runs on Deno only (it binds with Deno.listen)"),
+        {
+          name: "NotSupported",
+        },
+      );
+    }
+    this.#listener = deno.listen({ hostname: options.hostname, port: options.port });
     this.addr = this.#listener.addr;
     this.finished = this.#accept();
   }
@@ -267,9 +279,16 @@ function close(conn: Deno.TcpConn): void {
   }
 }
 
-/** Whether an error only says the connection went away (or we closed it). */
+/** The errors that only say a connection went away (or that we closed it). */
+const GONE = new Set([
+  "BadResource",
+  "ConnectionReset",
+  "BrokenPipe",
+  "Interrupted",
+  "NotConnected",
+  "ConnectionAborted",
+]);
+
 function gone(e: unknown): boolean {
-  return e instanceof Deno.errors.BadResource || e instanceof Deno.errors.ConnectionReset ||
-    e instanceof Deno.errors.BrokenPipe || e instanceof Deno.errors.Interrupted ||
-    e instanceof Deno.errors.NotConnected || e instanceof Deno.errors.ConnectionAborted;
+  return e instanceof Error && GONE.has(e.name);
 }

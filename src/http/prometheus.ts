@@ -125,6 +125,11 @@ const TABLE: readonly Metric[] = [
     "Copies of already delivered messages that arrived again.",
     (m) => m.duplicates,
   ),
+  counter(
+    "peer_message_copies_sent_total",
+    "Copies of messages this node sent: first pushes, relays, retransmissions and repairs.",
+    (m) => m.copiesSent,
+  ),
   {
     name: "peer_dropped_total",
     type: "counter",

@@ -82,6 +82,13 @@ export interface SecureTransportOptions {
 const NONCE_SIZE = 12;
 const textEncoder = new TextEncoder();
 const settled = Promise.resolve();
+/** Reports a bug as an uncaught error: `reportError`, or a throw where there is none (Node.js 20). */
+const report: (e: unknown) => void = typeof reportError === "function"
+  ? reportError
+  : (e) =>
+    queueMicrotask(() => {
+      throw e;
+    });
 
 /**
  * A {@link Transport} that seals, opens and labels the datagrams of another.
@@ -203,7 +210,7 @@ export class SecureTransport implements Transport {
       } else {
         this.#drop("seal", to);
       }
-    }).catch(reportError);
+    }).catch(report);
   }
 
   /**
@@ -261,7 +268,7 @@ export class SecureTransport implements Transport {
       // Authentic: the timestamp in the nonce is the sender's. Accept each nonce once.
       if (guard.accept(nonce!, this.#now()) !== "ok") return this.#drop("replay", from);
       this.#handler?.(from, plain);
-    }).catch(reportError);
+    }).catch(report);
   }
 
   #drop(reason: SecureDropReason, from: string): void {

@@ -210,7 +210,10 @@ export class SeedProtocol implements Engine {
     }
     const id = this.#takeId();
     this.#metrics.broadcasts++;
-    for (const address of this.#peers.keys()) this.#send(address, data);
+    for (const address of this.#peers.keys()) {
+      this.#metrics.copiesSent++;
+      this.#send(address, data);
+    }
     return id;
   }
 

@@ -49,6 +49,8 @@ export const Kind = {
   sync: 0x0d,
   ihave: 0x10,
   iwant: 0x11,
+  prune: 0x12,
+  graft: 0x13,
   batch: 0x0f,
 } as const;
 
@@ -131,6 +133,15 @@ export function writeBody(w: Writer, m: SingleMessage): void {
     case "sync":
       w.u8(m.reply ? 1 : 0);
       writeRecords(w, m.members);
+      break;
+    case "prune":
+      w.str8(m.origin);
+      break;
+    case "graft":
+      w.str8(m.origin);
+      if (m.ids.length > 255) throw new CodecError(`${m.ids.length} ids do not fit`);
+      w.u8(m.ids.length);
+      for (const id of m.ids) w.u32(u32Check(id, "id"));
       break;
     case "ihave":
     case "iwant":
@@ -269,6 +280,15 @@ function readBody(r: Reader): SingleMessage {
       const flags = r.u8("sync flags");
       if (flags > 1) throw new CodecError(`unknown sync flags ${flags}`);
       return { type: "sync", reply: flags === 1, members: readRecords(r) };
+    }
+    case Kind.prune:
+      return { type: "prune", origin: r.address("origin") };
+    case Kind.graft: {
+      const origin = r.address("origin");
+      const count = r.u8("id count");
+      const ids: number[] = new Array(count);
+      for (let i = 0; i < count; i++) ids[i] = r.u32("id");
+      return { type: "graft", origin, ids };
     }
     case Kind.ihave:
     case Kind.iwant: {

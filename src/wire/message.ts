@@ -357,6 +357,49 @@ export interface IWantMessage {
 }
 
 /**
+ * PRUNE: the sender got a copy of `origin`'s message that it already had
+ * from this link, so both ends stop pushing `origin`'s messages over it (the
+ * link becomes lazy for that origin's tree: message ids only). Tree mode.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type PruneMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: PruneMessage = { type: "prune", origin: "127.0.0.1:8080" };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
+export interface PruneMessage {
+  /** Discriminant. */
+  type: "prune";
+  /** Whose tree the link leaves. */
+  origin: string;
+}
+
+/**
+ * GRAFT: push `origin`'s messages over this link from now on (it becomes
+ * eager in `origin`'s tree), and send these of them: the sender was offered
+ * them (IHAVE) and did not get them through the tree in time. With no ids it
+ * only mends the tree. Tree mode.
+ *
+ * @example
+ * ```ts
+ * import { decode, encode, type GraftMessage } from "@gossip/peer";
+ * import assert from "node:assert/strict";
+ * const m: GraftMessage = { type: "graft", origin: "127.0.0.1:8080", ids: [7] };
+ * assert.deepEqual(decode(encode(m)), m);
+ * ```
+ */
+export interface GraftMessage {
+  /** Discriminant. */
+  type: "graft";
+  /** Whose tree the link joins. */
+  origin: string;
+  /** Up to 255 ids of `origin`'s messages to send (each from an IHAVE of the receiver's). */
+  ids: number[];
+}
+
+/**
  * Several messages in one datagram. Batches do not nest.
  *
  * @example
@@ -401,7 +444,9 @@ export type SingleMessage =
   | LeaveMessage
   | SyncMessage
   | IHaveMessage
-  | IWantMessage;
+  | IWantMessage
+  | PruneMessage
+  | GraftMessage;
 
 /**
  * Every message the native wire format carries.
