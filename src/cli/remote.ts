@@ -223,9 +223,11 @@ async function get(url: string, signal: AbortSignal): Promise<Response> {
 
 function describeFetchError(e: unknown, url: string): string {
   if (isPermissionError(e)) return `${oneLine(e)} (run with --allow-net)`;
-  const message = oneLine(e);
-  const refused = /connection refused/i.test(message);
-  const cause = refused ? "connection refused" : message;
+  // Node.js says "fetch failed" and puts the reason in `cause`.
+  const inner = (e as { cause?: { code?: string; message?: string } }).cause;
+  const message = [oneLine(e), inner?.code, inner?.message].filter(Boolean).join(" ");
+  const refused = /connection refused|ECONNREFUSED/i.test(message);
+  const cause = refused ? "connection refused" : oneLine(e);
   return `nothing answers at ${url} (${cause}): is a peer running there with --http?`;
 }
 
