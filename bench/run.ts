@@ -6,13 +6,15 @@
  *   deno task bench                 # codec, socket ceiling, clusters of 10, 50, 100, 200
  *   deno task bench --peers         # also runs ../shared/peers/{memberlist,gossipsub}/run.sh
  *   deno task bench --sizes 10,50   # other cluster sizes
- *   deno task bench --skip codec    # skip parts: codec, socket, cluster, runtimes
+ *   deno task bench --skip codec    # skip parts: codec, socket, cluster, runtimes, http
  *   deno task bench --report        # only rewrite RESULTS.md and latency.svg from results.jsonl
  *
  * Every part runs in its own process (clusters: one per N), so memory and CPU
  * figures are clean. Raw JSON lines go to bench/results.jsonl. The last part,
  * bench/runtimes.ts, measures Deno (both sockets), Node.js and Bun side by
- * side and writes its own section ("## Runtimes") and bench/runtimes.jsonl.
+ * side and writes its own section ("## Runtimes") and bench/runtimes.jsonl;
+ * bench/http.ts, probe round trips with and without 100 /events clients,
+ * writes its own section too (also `deno task bench-http`).
  */
 
 import { args, round } from "./common.ts";
@@ -223,6 +225,21 @@ if (!SKIP.has("runtimes") || REPORT_ONLY) {
     ...(REPORT_ONLY ? ["--report"] : []),
   ], 1200);
   if (!r.ok) log(`runtimes failed (exit ${r.code})`);
+}
+
+// --- 5. the HTTP endpoint: probe round trips with and without 100 /events clients (own section)
+if (!SKIP.has("http") && !REPORT_ONLY) {
+  log("http: bench/http.ts (about 2 min)");
+  const r = await run(deno, [
+    "run",
+    "--allow-net",
+    "--allow-run",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "bench/http.ts",
+  ], 600);
+  if (!r.ok) log(`http failed (exit ${r.code})`);
 }
 
 // --- 5. reference peers --------------------------------------------------------------------
