@@ -15,8 +15,10 @@ export const CHROMIUM: string = Deno.env.get("CHROMIUM") ?? "/usr/bin/chromium";
 /** Where screenshots are kept (git-ignored). */
 export const ARTIFACTS: URL = new URL("./artifacts/", import.meta.url);
 
-/** A bound on every wait: a command's answer, the browser's start, a condition. */
+/** A bound on every wait: a command's answer, a condition. */
 const TIMEOUT = 20_000;
+/** A bound on Chromium's start (slow on a loaded machine). */
+const LAUNCH_TIMEOUT = 60_000;
 
 /** Why the browser tests cannot run here, or `undefined` when they can. */
 export function chromiumMissing(): string | undefined {
@@ -56,7 +58,7 @@ export class Browser implements AsyncDisposable {
   #child: Deno.ChildProcess;
   #socket: WebSocket;
   #profile: string;
-  #stderr: Promise<void>;
+  #stopLog: () => Promise<void>;
   #next = 1;
   #pending = new Map<number, { resolve: (m: Message) => void; reject: (e: Error) => void }>();
   #listeners = new Set<(m: Message) => void>();
@@ -66,12 +68,12 @@ export class Browser implements AsyncDisposable {
     child: Deno.ChildProcess,
     socket: WebSocket,
     profile: string,
-    stderr: Promise<void>,
+    stopLog: () => Promise<void>,
   ) {
     this.#child = child;
     this.#socket = socket;
     this.#profile = profile;
-    this.#stderr = stderr;
+    this.#stopLog = stopLog;
     this.#closed = new Promise((resolve) => socket.addEventListener("close", () => resolve()));
     socket.addEventListener("message", (e) => {
       const m = JSON.parse(e.data as string) as Message;
@@ -86,8 +88,20 @@ export class Browser implements AsyncDisposable {
     });
   }
 
-  /** Starts Chromium with a fresh profile and connects to it. */
+  /**
+   * Starts Chromium with a fresh profile and connects to it; on a loaded
+   * machine a start may be slow, so a start that fails is tried once more.
+   */
   static async launch(): Promise<Browser> {
+    try {
+      return await Browser.#launch();
+    } catch (e) {
+      console.error(`Chromium's first start failed, trying again: ${(e as Error).message}`);
+      return await Browser.#launch();
+    }
+  }
+
+  static async #launch(): Promise<Browser> {
     const profile = await Deno.makeTempDir({ prefix: "peer-chromium-" });
     const child = new Deno.Command(CHROMIUM, {
       args: [...FLAGS, `--user-data-dir=${profile}`, "about:blank"],
@@ -98,20 +112,37 @@ export class Browser implements AsyncDisposable {
     let found: (url: string) => void = () => {};
     const endpoint = new Promise<string>((resolve) => found = resolve);
     let log = "";
-    // Read stderr to its end (Chromium logs there): the DevTools URL is on it.
-    const stderr = (async () => {
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-        log += chunk;
-        const m = /DevTools listening on (ws:\/\/\S+)/.exec(log);
-        if (m) found(m[1]);
+    // Chromium logs on stderr, the DevTools URL among it. Its helper processes
+    // keep the pipe open after it exits, so reading stops by cancelling, not at
+    // the end of the stream.
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const reading = (async () => {
+      try {
+        for (let r; !(r = await reader.read()).done;) {
+          log += r.value;
+          const m = /DevTools listening on (ws:\/\/\S+)/.exec(log);
+          if (m) found(m[1]);
+        }
+      } catch {
+        // Cancelled.
       }
     })();
+    const stopLog = async () => {
+      await reader.cancel().catch(() => {});
+      await reading;
+    };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Chromium did not start:\n${log}`)), TIMEOUT);
+      timer = setTimeout(
+        () => reject(new Error(`Chromium did not start in ${LAUNCH_TIMEOUT} ms:\n${log}`)),
+        LAUNCH_TIMEOUT,
+      );
+    });
+    const exited = child.status.then((s) => {
+      throw new Error(`Chromium exited (code ${s.code}) before it listened:\n${log}`);
     });
     try {
-      const url = await Promise.race([endpoint, child.status.then(() => late), late]);
+      const url = await Promise.race([endpoint, exited, late]);
       const socket = new WebSocket(url);
       await Promise.race([
         new Promise((resolve, reject) => {
@@ -120,15 +151,20 @@ export class Browser implements AsyncDisposable {
         }),
         late,
       ]);
-      return new Browser(child, socket, profile, stderr);
+      return new Browser(child, socket, profile, stopLog);
     } catch (e) {
-      child.kill("SIGKILL");
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Exited already.
+      }
       await child.status;
-      await stderr;
-      await Deno.remove(profile, { recursive: true });
+      await stopLog();
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
       throw e;
     } finally {
       clearTimeout(timer);
+      exited.catch(() => {});
     }
   }
 
@@ -177,7 +213,7 @@ export class Browser implements AsyncDisposable {
     this.#socket.close();
     await this.#closed;
     await this.#child.status;
-    await this.#stderr;
+    await this.#stopLog();
     await Deno.remove(this.#profile, { recursive: true }).catch(() => {});
   }
 }

@@ -53,9 +53,9 @@ Deno.test({
   async fn() {
     const nodes = await startCluster(3, FAST);
     const [a, b, c] = nodes;
-    await using server = serveHttp(a, { interval: 200 });
-    await using browser = await Browser.launch();
     try {
+      await using server = serveHttp(a, { interval: 200 });
+      await using browser = await Browser.launch();
       await waitFor(() => fullMesh(nodes), { what: "three nodes joined" });
       const page = await browser.newPage();
       await page.goto(`${server.url}/`);
