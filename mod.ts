@@ -9,8 +9,9 @@
  * This entry point holds the node, its options, events, members, metrics and
  * profiles, the native wire codec and the keyring. The in-memory network and
  * the simulator, for testing applications against many nodes without
- * sockets, are in `@gossip/peer/testing`; the command line is
- * `@gossip/peer/cli`.
+ * sockets, are in `@gossip/peer/testing`, with the `Clock`, `Random` and
+ * `Transport` a node can be given instead of the real ones; the HTTP
+ * endpoint is `@gossip/peer/http`, the command line `@gossip/peer/cli`.
  *
  * @example Start two peers and broadcast
  * ```ts
@@ -32,11 +33,9 @@
 
 export { GossipNode, type GossipNodeOptions } from "./src/node.ts";
 export type { GossipNodeEventMap, MessageDetail } from "./src/events.ts";
-export type { Member, Random } from "./src/engine.ts";
+export type { Member } from "./src/engine.ts";
 export type { DropReason, NodeMetrics } from "./src/metrics.ts";
 export type { ProfileName, ProtocolConfig } from "./src/core/config.ts";
-export type { Clock } from "./src/clock.ts";
-export type { Transport } from "./src/net/transport.ts";
 export { generateKey, Keyring } from "./src/net/keyring.ts";
 export { CodecError, decode, encode } from "./src/wire/codec.ts";
 export type {
@@ -45,6 +44,7 @@ export type {
   BatchMessage,
   ConnMessage,
   DeadMessage,
+  DigestMessage,
   GospMessage,
   GraftMessage,
   IHaveMessage,
@@ -63,4 +63,5 @@ export type {
   SingleMessage,
   SuspectMessage,
   SyncMessage,
+  TagsMessage,
 } from "./src/wire/message.ts";

@@ -15,7 +15,8 @@
  */
 
 import type { DatagramHandler } from "../src/net/transport.ts";
-import { encode, generateKey, GossipNode, type Message, type Transport } from "../mod.ts";
+import { encode, generateKey, GossipNode, type Message } from "../mod.ts";
+import type { Transport } from "../src/net/transport.ts";
 import { UdpTransport } from "../src/net/udp.ts";
 
 /** What a fuzz run did. */

@@ -19,7 +19,8 @@ import type { Random } from "./engine.ts";
  *
  * @example A clock that counts the timers set on it
  * ```ts
- * import { type Clock, GossipNode } from "@gossip/peer";
+ * import { GossipNode } from "@gossip/peer";
+ * import type { Clock } from "@gossip/peer/testing";
  * import assert from "node:assert/strict";
  * let set = 0;
  * const counting: Clock = {

@@ -26,7 +26,7 @@ import type { MemberState } from "./wire/message.ts";
  *
  * @example
  * ```ts
- * import type { Random } from "@gossip/peer";
+ * import type { Random } from "@gossip/peer/testing";
  * import assert from "node:assert/strict";
  * let x = 0;
  * const steps: Random = { next: () => (x = (x + 0.25) % 1) };

@@ -40,6 +40,8 @@ const record: fc.Arbitrary<MemberRecord> = fc.record({
 });
 
 const records = fc.array(record, { maxLength: 12 });
+/** A tag key: 1 to 255 bytes of UTF-8 (at most 63 characters of up to 4 bytes). */
+const tagKey = fc.string({ minLength: 1, maxLength: 63 }).filter((k) => k.length > 0);
 const refs = fc.array(fc.record({ origin: address, id: u32 }), { maxLength: 12 });
 
 /** Every single message kind of src/wire/message.ts. */
@@ -66,6 +68,32 @@ const single: fc.Arbitrary<SingleMessage> = fc.oneof(
   fc.record({ type: fc.constantFrom("ihave", "iwant"), messages: refs }),
   fc.record({ type: fc.constant("graft"), origin: address, ids: fc.array(u32, { maxLength: 12 }) }),
   fc.record({ type: fc.constant("prune"), origin: address }),
+  fc.record({
+    type: fc.constant("tags"),
+    owner: address,
+    generation: fc.maxSafeNat(),
+    since: u32,
+    to: u32,
+    reset: fc.boolean(),
+    entries: fc.array(
+      fc.oneof(
+        fc.record({ key: tagKey, version: u32 }),
+        fc.record({ key: tagKey, version: u32, value: fc.string({ maxLength: 200 }) }),
+      ),
+      { maxLength: 8 },
+    ),
+  }),
+  fc.record({
+    type: fc.constant("digest"),
+    reply: fc.boolean(),
+    members: u32,
+    membersHash: u32,
+    tagsHash: u32,
+    entries: fc.array(
+      fc.record({ owner: address, generation: fc.maxSafeNat(), version: u32 }),
+      { maxLength: 8 },
+    ),
+  }),
 ) as fc.Arbitrary<SingleMessage>;
 
 /** Any message: a single one, or a batch of 2 to 6 (a batch of one is sent as the message itself). */

@@ -43,6 +43,24 @@ const samples: Message[] = [
   { type: "graft", origin: "127.0.0.1:8080", ids: [0xffffffff, 0] },
   { type: "graft", origin: "[::1]:9", ids: [] },
   {
+    type: "tags",
+    owner: "127.0.0.1:8080",
+    generation: 2 ** 53 - 1,
+    since: 4,
+    to: 6,
+    reset: false,
+    entries: [{ key: "zone", version: 5 }, { key: "rôle", version: 6, value: "db ✓" }],
+  },
+  { type: "tags", owner: "[::1]:9", generation: 0, since: 0, to: 0, reset: true, entries: [] },
+  {
+    type: "digest",
+    reply: true,
+    members: 3,
+    membersHash: 0xffffffff,
+    tagsHash: 1,
+    entries: [{ owner: "127.0.0.1:8080", generation: 1764377000123, version: 6 }],
+  },
+  {
     type: "batch",
     messages: [{ type: "ping", seq: 1, target: "127.0.0.1:5" }, {
       type: "alive",

@@ -3,12 +3,8 @@
  * tick), and nodes on loopback whose every datagram and event is activity.
  */
 
-import {
-  GossipNode,
-  type GossipNodeEventMap,
-  type GossipNodeOptions,
-  type Transport,
-} from "../mod.ts";
+import { GossipNode, type GossipNodeEventMap, type GossipNodeOptions } from "../mod.ts";
+import type { Transport } from "../src/net/transport.ts";
 import { UdpTransport } from "../src/net/udp.ts";
 
 let wake: () => void = () => {};

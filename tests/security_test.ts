@@ -15,8 +15,8 @@ import {
   type Message,
   type ProtocolConfig,
   type SingleMessage,
-  type Transport,
 } from "../mod.ts";
+import type { Transport } from "../src/net/transport.ts";
 import { profile } from "../src/core/config.ts";
 import { Protocol } from "../src/core/protocol.ts";
 import { Step } from "./step.ts";

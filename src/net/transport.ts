@@ -23,7 +23,7 @@ export type DatagramHandler = (from: string, data: Uint8Array) => void;
  *
  * @example A transport that hears what it sends
  * ```ts
- * import type { Transport } from "@gossip/peer";
+ * import type { Transport } from "@gossip/peer/testing";
  * import assert from "node:assert/strict";
  * class Loopback implements Transport {
  *   readonly address = "127.0.0.1:1";

@@ -47,3 +47,6 @@ export type {
 export { Broadcast } from "./broadcast.ts";
 export { VirtualClock } from "./virtual_clock.ts";
 export { seededRandom } from "./random.ts";
+export type { Clock } from "../clock.ts";
+export type { Random } from "../engine.ts";
+export type { Transport } from "../net/transport.ts";

@@ -111,6 +111,26 @@ export class Writer {
     this.length = i;
   }
 
+  /** Appends a string as a two-byte length and its UTF-8 bytes. */
+  str16(s: string): void {
+    this.ensure(2 + s.length * 3);
+    const start = this.length;
+    const len = textEncoder.encodeInto(s, this.buf.subarray(start + 2)).written;
+    if (len > 0xffff) throw new CodecError(`string of ${len} bytes is longer than 65535`);
+    this.buf[start] = len >>> 8;
+    this.buf[start + 1] = len;
+    this.length = start + 2 + len;
+  }
+
+  /** Appends a whole number below 2^53 as two big-endian 32-bit halves. */
+  u53(v: number): void {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new CodecError(`${v} is not a whole number from 0 to 2^53 - 1`);
+    }
+    this.u32(Math.floor(v / 0x100000000));
+    this.u32(v >>> 0);
+  }
+
   /** A copy of the written bytes. */
   toBytes(): Uint8Array {
     return this.buf.slice(0, this.length);
@@ -180,6 +200,27 @@ export class Reader {
     const b = this.buf, i = this.pos;
     this.pos = i + 4;
     return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+  }
+
+  /** A two-byte length and that many bytes of UTF-8, at most `max` bytes. */
+  str16(what: string, max: number): string {
+    const n = this.u16(what);
+    if (n > max) throw new CodecError(`${what} of ${n} bytes is longer than ${max}`);
+    this.need(n, what);
+    const start = this.pos;
+    this.pos += n;
+    try {
+      return textDecoder.decode(this.buf.subarray(start, start + n));
+    } catch {
+      throw new CodecError(`${what} at byte ${start} is not valid UTF-8`);
+    }
+  }
+
+  /** A whole number below 2^53, as two big-endian 32-bit halves. */
+  u53(what: string): number {
+    const hi = this.u32(what), lo = this.u32(what);
+    if (hi > 0x1fffff) throw new CodecError(`${what} ${hi} * 2^32 + ${lo} is 2^53 or more`);
+    return hi * 0x100000000 + lo;
   }
 
   str8(what: string): string {

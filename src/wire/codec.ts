@@ -19,6 +19,7 @@ import type {
 } from "./message.ts";
 import { CodecError } from "./error.ts";
 import { detach, Reader, Writer } from "./_bytes.ts";
+import { readDigest, readTags, writeDigest, writeTags } from "./tag_codec.ts";
 
 export { CodecError } from "./error.ts";
 export { isAddress, utf8Length, Writer } from "./_bytes.ts";
@@ -51,6 +52,8 @@ export const Kind = {
   iwant: 0x11,
   prune: 0x12,
   graft: 0x13,
+  tags: 0x14,
+  digest: 0x15,
   batch: 0x0f,
 } as const;
 
@@ -136,6 +139,12 @@ export function writeBody(w: Writer, m: SingleMessage): void {
       break;
     case "prune":
       w.str8(m.origin);
+      break;
+    case "tags":
+      writeTags(w, m);
+      break;
+    case "digest":
+      writeDigest(w, m);
       break;
     case "graft":
       w.str8(m.origin);
@@ -283,6 +292,10 @@ function readBody(r: Reader): SingleMessage {
     }
     case Kind.prune:
       return { type: "prune", origin: r.address("origin") };
+    case Kind.tags:
+      return readTags(r);
+    case Kind.digest:
+      return readDigest(r);
     case Kind.graft: {
       const origin = r.address("origin");
       const count = r.u8("id count");
