@@ -45,7 +45,13 @@ export interface Random {
  * ```ts
  * import type { Member } from "@gossip/peer";
  * import assert from "node:assert/strict";
- * const m: Member = { address: "127.0.0.1:8080", state: "alive", incarnation: 0, since: 0 };
+ * const m: Member = {
+ *   address: "127.0.0.1:8080",
+ *   state: "alive",
+ *   incarnation: 0,
+ *   since: 0,
+ *   tags: { role: "db" },
+ * };
  * assert.equal(m.state, "alive");
  * ```
  */
@@ -58,6 +64,8 @@ export interface Member {
   incarnation: number;
   /** Clock time (ms) of its last state change here. */
   since: number;
+  /** Its tags, as last learned (`{}` when none are known). */
+  tags: Record<string, string>;
 }
 
 /** A timer an engine asked for: a named value, handed back to {@link Engine.fire}. */
@@ -111,6 +119,12 @@ export interface Engine {
   peers(): string[];
   /** Every known member, self first. */
   members(): Member[];
+  /** Sets one of this node's tags; throws `RangeError` over a limit. */
+  setTag(key: string, value: string): void;
+  /** Deletes one of this node's tags. */
+  deleteTag(key: string): void;
+  /** This node's tags, or a member's as last learned; `undefined` for a stranger. */
+  tags(address?: string): Record<string, string> | undefined;
   /** The engine's counters (traffic and transport drops are the host's). */
   metrics(): EngineMetrics;
 }

@@ -64,6 +64,11 @@ export interface GossipNodeEventMap {
   leave: { address: string; incarnation: number };
   /** An application message arrived (once per message). */
   message: MessageDetail;
+  /**
+   * A member's tag changed, this node's own included: `value` is the new
+   * value, absent when the key was deleted (or its owner reaped).
+   */
+  tag: { address: string; key: string; value?: string };
   /** A datagram (or part of one) was dropped, and why. */
   drop: { reason: DropReason; from: string; detail: string };
 }

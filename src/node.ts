@@ -11,6 +11,7 @@ import { formatAddress, parseAddress } from "./address.ts";
 import { type Clock, systemClock, systemRandom } from "./clock.ts";
 import { profile, type ProfileName, type ProtocolConfig, validateConfig } from "./core/config.ts";
 import { Protocol } from "./core/protocol.ts";
+import { checkTags } from "./core/tag_store.ts";
 import type { Engine, EngineEnv, Member, Random } from "./engine.ts";
 import type { GossipNodeEventMap } from "./events.ts";
 import { GuardedListeners } from "./listeners.ts";
@@ -22,10 +23,8 @@ import {
   type TrafficMetrics,
 } from "./metrics.ts";
 import { Keyring } from "./net/keyring.ts";
-import { SecureTransport } from "./net/secure.ts";
+import { buildStack } from "./net/stack.ts";
 import type { Transport } from "./net/transport.ts";
-import { DgramTransport } from "./net/dgram.ts";
-import { UdpTransport, type UdpTransportOptions } from "./net/udp.ts";
 import { SeedProtocol } from "./seed/protocol.ts";
 import { HostTimers } from "./timers.ts";
 import { detectWire, type WireFormat } from "./wire/detect.ts";
@@ -90,6 +89,12 @@ export interface GossipNodeOptions extends Partial<ProtocolConfig> {
   keys?: (string | Uint8Array)[];
   /** Cluster label: nodes with different labels never talk (with or without keys). */
   label?: string;
+  /**
+   * This node's initial tags: string keys (1 to 255 bytes of UTF-8) and
+   * values (at most 1,024 bytes), at most `maxTagBytes` in all. The native
+   * wire format only.
+   */
+  tags?: Record<string, string>;
 }
 
 /**
@@ -140,6 +145,8 @@ export class GossipNode extends EventTarget {
       clock: Clock;
       random: Random | undefined;
       traffic: TrafficMetrics;
+      tags: Record<string, string>;
+      clockGiven: boolean;
     },
   ) {
     super();
@@ -170,9 +177,12 @@ export class GossipNode extends EventTarget {
       schedule: (timer, delay) => this.#timers.after(delay, () => this.#engine.fire(timer)),
       emit: (type, detail) => this.#emit(type, detail),
     };
+    // A restarted node starts a new tag generation, later than any before on
+    // its address: wall time (an injected clock's time in tests and simulations).
+    const generation = init.clockGiven ? Math.floor(clock.now()) : Date.now();
     this.#engine = wire === "seed"
       ? new SeedProtocol(env, config, seeds)
-      : new Protocol(env, config, seeds);
+      : new Protocol(env, config, seeds, { generation, tags: init.tags });
   }
 
   /**
@@ -196,42 +206,27 @@ export class GossipNode extends EventTarget {
     if (wire === "seed" && secured) {
       throw new TypeError("keys and labels cannot be used with the seed wire format");
     }
-    const keyring = options.keys?.length ? await Keyring.create(options.keys) : undefined;
-    const bound = options.transport ??
-      await bindUdp({
-        hostname: options.hostname ?? "127.0.0.1",
-        port: options.port ?? 0,
-        onSendError: (to, e) => log.debug("send to {to} failed: {error}", { to, error: String(e) }),
-      });
-    const traffic: TrafficMetrics = {
-      packetsSent: 0,
-      bytesSent: 0,
-      packetsReceived: 0,
-      bytesReceived: 0,
-    };
-    const counted = countTraffic(bound, traffic);
-    const ref: { node?: GossipNode } = {};
-    let transport: Transport = counted;
-    let secure: SecureTransport | undefined;
-    if (secured) {
-      try {
-        secure = new SecureTransport(counted, {
-          keyring,
-          label: options.label,
-          onDrop: (reason, from) => {
-            if (ref.node) {
-              ref.node.#drop(reason === "seal" ? "decrypt" : reason, from, `${reason} failed`);
-            }
-          },
-        });
-      } catch (e) {
-        await bound.close();
-        throw e;
-      }
-      transport = secure;
-      // Sealing adds bytes: keep whole datagrams under the configured size.
-      config.maxDatagramSize -= secure.overhead;
+    const tags = { ...options.tags };
+    if (wire === "seed" && Object.keys(tags).length > 0) {
+      throw new TypeError("tags cannot be used with the seed wire format");
     }
+    checkTags(tags, config.maxTagBytes);
+    const keyring = options.keys?.length ? await Keyring.create(options.keys) : undefined;
+    const ref: { node?: GossipNode } = {};
+    const { transport, traffic, overhead } = await buildStack({
+      transport: options.transport,
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 0,
+      keyring,
+      label: options.label,
+      onDrop: (reason, from) => {
+        if (ref.node) {
+          ref.node.#drop(reason === "seal" ? "decrypt" : reason, from, `${reason} failed`);
+        }
+      },
+    });
+    // Sealing adds bytes: keep whole datagrams under the configured size.
+    config.maxDatagramSize -= overhead;
     let self: string;
     try {
       self = options.advertise ?? advertised(transport.address);
@@ -250,6 +245,8 @@ export class GossipNode extends EventTarget {
       clock: options.clock ?? systemClock,
       random: options.random,
       traffic,
+      tags,
+      clockGiven: options.clock !== undefined,
     });
     ref.node = node;
     transport.listen((from, data) => node.#receive(from, data));
@@ -283,9 +280,53 @@ export class GossipNode extends EventTarget {
     return this.#engine.peers();
   }
 
-  /** Every member this node knows of, in every state, itself first. */
+  /** Every member this node knows of, in every state, itself first, with its tags. */
   members(): Member[] {
     return this.#engine.members();
+  }
+
+  /**
+   * Sets one of this node's tags: it reaches every member in a few hops, as
+   * membership updates do, and each sees a `tag` event. Keys are 1 to 255
+   * bytes of UTF-8, values at most 1,024, and a node's tags at most
+   * `maxTagBytes` in all: over a limit, `RangeError` and nothing changes.
+   *
+   * @example
+   * ```ts
+   * import { GossipNode } from "@gossip/peer";
+   * import assert from "node:assert/strict";
+   * await using a = await GossipNode.start({ port: 0, tags: { role: "db" } });
+   * await using b = await GossipNode.start({ port: 0, seeds: [a.address] });
+   * const seen = new Promise<string>((resolve) =>
+   *   b.addEventListener("tag", (e) => {
+   *     if (e.detail.key === "load") resolve(e.detail.value!);
+   *   })
+   * );
+   * await new Promise((resolve) => b.addEventListener("joined", resolve, { once: true }));
+   * a.setTag("load", "0.42");
+   * assert.equal(await seen, "0.42");
+   * assert.deepEqual(b.tags(a.address), { role: "db", load: "0.42" });
+   * assert.throws(() => a.setTag("", "x"), RangeError);
+   * ```
+   */
+  setTag(key: string, value: string): void {
+    if (typeof value !== "string") {
+      throw new TypeError(`a tag value is a string, got ${typeof value}`);
+    }
+    this.#engine.setTag(key, value);
+  }
+
+  /** Deletes one of this node's tags (the others see a `tag` event without a value). */
+  deleteTag(key: string): void {
+    this.#engine.deleteTag(key);
+  }
+
+  /**
+   * This node's own tags, or, given an address, that member's as last
+   * learned (`undefined` for an address that is not a member).
+   */
+  tags(address?: string): Record<string, string> | undefined {
+    return this.#engine.tags(address);
   }
 
   /**
@@ -423,28 +464,6 @@ export class GossipNode extends EventTarget {
   }
 }
 
-/** `transport`, counting every datagram in and out (as on the wire) into `traffic`. */
-function countTraffic(transport: Transport, traffic: TrafficMetrics): Transport {
-  return {
-    get address() {
-      return transport.address;
-    },
-    listen(handler) {
-      transport.listen((from, data) => {
-        traffic.packetsReceived++;
-        traffic.bytesReceived += data.length;
-        handler(from, data);
-      });
-    },
-    send(to, data) {
-      traffic.packetsSent++;
-      traffic.bytesSent += data.length;
-      transport.send(to, data);
-    },
-    close: () => transport.close(),
-  };
-}
-
 function resolveConfig(options: GossipNodeOptions): ProtocolConfig {
   const config = profile(options.profile ?? "lan");
   for (const key of Object.keys(config) as (keyof ProtocolConfig)[]) {
@@ -453,21 +472,6 @@ function resolveConfig(options: GossipNodeOptions): ProtocolConfig {
   }
   validateConfig(config);
   return config;
-}
-
-/**
- * A UDP socket: `Deno.listenDatagram` where there is one (Deno with
- * `--unstable-net`), else `node:dgram` (Node.js, Bun, Deno without it).
- */
-async function bindUdp(options: UdpTransportOptions): Promise<Transport> {
-  const deno = (globalThis as { Deno?: { listenDatagram?: unknown } }).Deno;
-  const native = typeof deno?.listenDatagram === "function";
-  const socket = native ? await UdpTransport.bind(options) : await DgramTransport.bind(options);
-  log.info("UDP socket {address}: {socket}", {
-    address: socket.address,
-    socket: native ? "Deno.listenDatagram" : "node:dgram",
-  });
-  return socket;
 }
 
 /** The address to advertise for a bound one: loopback stands in for "any". */

@@ -86,9 +86,12 @@ const single: fc.Arbitrary<SingleMessage> = fc.oneof(
   fc.record({
     type: fc.constant("digest"),
     reply: fc.boolean(),
+    full: fc.boolean(),
     members: u32,
     membersHash: u32,
     tagsHash: u32,
+    after: fc.oneof(fc.constant(""), address),
+    through: fc.oneof(fc.constant(""), address),
     entries: fc.array(
       fc.record({ owner: address, generation: fc.maxSafeNat(), version: u32 }),
       { maxLength: 8 },

@@ -55,9 +55,12 @@ const samples: Message[] = [
   {
     type: "digest",
     reply: true,
+    full: true,
     members: 3,
     membersHash: 0xffffffff,
     tagsHash: 1,
+    after: "10.0.0.1:1",
+    through: "",
     entries: [{ owner: "127.0.0.1:8080", generation: 1764377000123, version: 6 }],
   },
   {

@@ -92,6 +92,7 @@ const EVENT_TYPES: Record<keyof GossipNodeEventMap, true> = {
   dead: true,
   leave: true,
   message: true,
+  tag: true,
   drop: true,
 };
 

@@ -56,6 +56,8 @@ Options:
                          primary
   --key-file PATH        file with one key a line (needs --allow-read)
   --label NAME           cluster label (at most 255 bytes)
+  --tag KEY=VALUE        a tag of this node, replicated to every member; repeatable
+                         (key 1-255 bytes, value at most 1024; native wire only)
   --http HOST:PORT       serve /members, /metrics, /events and a live page over HTTP
                          (port 0: any free one; bind 0.0.0.0 to serve other hosts)
   -h, --help             print this and exit
@@ -143,6 +145,8 @@ export interface CliOptions {
   keyFile?: string;
   /** `--label`, if given and not empty. */
   label?: string;
+  /** `--tag KEY=VALUE` values, by key (a later one for the same key wins). */
+  tags: Record<string, string>;
   /**
    * `--http`, as `HOST:PORT`: where a node serves HTTP (port 0: any), or,
    * for `members` and `monitor`, the node to ask (an `http://` prefix is
@@ -189,6 +193,7 @@ const FLAGS = {
   key: { type: "string", multiple: true },
   "key-file": { type: "string" },
   label: { type: "string" },
+  tag: { type: "string", multiple: true },
   http: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -239,6 +244,7 @@ export function parseCli(args: string[]): CliOptions {
     logLevel: "info",
     json: values.json ?? false,
     keys: [],
+    tags: {},
   };
   if (values.help) return { ...options, command: "help" };
   if (values.version) return { ...options, command: "version" };
@@ -318,6 +324,20 @@ export function parseCli(args: string[]): CliOptions {
     }
     if (bytes > 0) options.label = values.label;
   }
+  for (const tag of values.tag ?? []) {
+    const eq = tag.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--tag must be KEY=VALUE with a non-empty key, got "${tag}"`);
+    const key = tag.slice(0, eq), value = tag.slice(eq + 1);
+    const keyBytes = new TextEncoder().encode(key).length;
+    const valueBytes = new TextEncoder().encode(value).length;
+    if (keyBytes > 255) {
+      throw new UsageError(`--tag key must be at most 255 bytes, got ${keyBytes}`);
+    }
+    if (valueBytes > 1024) {
+      throw new UsageError(`--tag value must be at most 1024 bytes, got ${valueBytes}`);
+    }
+    options.tags[key] = value;
+  }
   if (values.http !== undefined) {
     try {
       parseAddress(values.http);
@@ -328,6 +348,9 @@ export function parseCli(args: string[]): CliOptions {
   }
   if (options.wire === "seed" && (options.keys.length > 0 || options.keyFile || options.label)) {
     throw new UsageError(`--wire seed cannot be used with --key, --key-file or --label`);
+  }
+  if (options.wire === "seed" && Object.keys(options.tags).length > 0) {
+    throw new UsageError(`--wire seed cannot carry --tag`);
   }
   return options;
 }

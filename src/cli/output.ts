@@ -74,6 +74,16 @@ export function watch(node: GossipNode, print: Print): void {
       `Peer left: ${d.address}`,
     );
   });
+  node.addEventListener("tag", ({ detail: d }) => {
+    print(
+      d.value === undefined
+        ? { event: "tag", address: d.address, key: d.key }
+        : { event: "tag", address: d.address, key: d.key, value: d.value },
+      d.value === undefined
+        ? `Tag of ${d.address}: ${printable(d.key)} deleted`
+        : `Tag of ${d.address}: ${printable(d.key)}=${printable(d.value)}`,
+    );
+  });
   node.addEventListener("message", ({ detail: d }) => {
     const text = decoder.decode(d.payload);
     print(

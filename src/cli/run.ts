@@ -119,6 +119,7 @@ export function nodeOptions(options: CliOptions, keys: string[]): GossipNodeOpti
   if (options.wire) start.wire = options.wire;
   if (keys.length > 0) start.keys = keys;
   if (options.label) start.label = options.label;
+  if (Object.keys(options.tags).length > 0) start.tags = options.tags;
   return start;
 }
 

@@ -1,18 +1,22 @@
 /**
- * Anti-entropy: push-pull exchanges of whole member tables (SYNC). Every
- * `pushPullInterval` (scaled up above 32 members) a node exchanges tables
- * with one random live member, and tries one member it believes dead, so
- * that healed partitions merge again. A joiner makes three early exchanges,
- * so members that missed an ALIVE in a join storm learn it within seconds.
+ * Anti-entropy by summary. Every `pushPullInterval` (scaled up above 32
+ * members) a node sends one random live member, and one member it believes
+ * dead (so that healed partitions merge again), a summary of what it holds
+ * (DIGEST: the member table's count and hash, the tag digest's hash). A
+ * quiet cluster exchanges nothing more. A member table that differs is
+ * exchanged whole (SYNC, push-pull), tags that differ by digest, so that only
+ * what is missing travels (tags.ts). A joiner makes three early exchanges, so
+ * members that missed an ALIVE in a join storm learn it within seconds.
  *
  * @module
  */
 
-import type { MemberRecord } from "../wire/message.ts";
+import type { DigestMessage, MemberRecord } from "../wire/message.ts";
 import type { Admission } from "./admission.ts";
 import { type Context, drop } from "./context.ts";
 import type { Outbox } from "./outbox.ts";
 import { type MemberState, toRecord } from "./state.ts";
+import type { Tags } from "./tags.ts";
 
 /** The push-pull schedule and the SYNC handler. */
 export class AntiEntropy {
@@ -20,6 +24,7 @@ export class AntiEntropy {
   #outbox: Outbox;
   #state: MemberState;
   #admission: Admission;
+  #tags: Tags;
 
   /** Creates the exchange schedule of one node. */
   constructor(
@@ -27,11 +32,13 @@ export class AntiEntropy {
     outbox: Outbox,
     state: MemberState,
     admission: Admission,
+    tags: Tags,
   ) {
     this.#ctx = ctx;
     this.#outbox = outbox;
     this.#state = state;
     this.#admission = admission;
+    this.#tags = tags;
   }
 
   /** Schedules the first exchange at a random point of the interval, so nodes do not sync in step. */
@@ -47,11 +54,13 @@ export class AntiEntropy {
     env.schedule({ name: "push-pull" }, this.#interval());
     if (phase !== "running") return;
     const [peer] = members.randomLive(env.random, 1);
-    if (peer) this.request(peer);
+    if (peer) this.#tags.sendSummary(peer, false);
     // Reconnect: also try one member we believe dead, so healed partitions merge again.
     const dead: string[] = [];
     for (const m of members.all()) if (m.state === "dead") dead.push(m.address);
-    if (dead.length > 0) this.request(dead[Math.floor(env.random.next() * dead.length)]);
+    if (dead.length > 0) {
+      this.#tags.sendSummary(dead[Math.floor(env.random.next() * dead.length)], false);
+    }
   }
 
   /** Schedules the three early exchanges of a joiner, 1, 3 and 7 probe intervals on. */
@@ -65,7 +74,29 @@ export class AntiEntropy {
   early(): void {
     const { env, members } = this.#ctx;
     const [peer] = members.randomLive(env.random, 1);
-    if (peer) this.request(peer);
+    if (peer) this.#tags.sendSummary(peer, false);
+  }
+
+  /**
+   * DIGEST from `from`. A summary whose member table differs from ours
+   * starts a table exchange (our SYNC request; `from` answers with its
+   * table); the tag part is the tag room's. From a stranger: dropped, and
+   * its admission starts (as for a stranger's SYNC), so that a node forgotten
+   * by the others (reaped while partitioned away) is let in again.
+   */
+  onDigest(from: string, m: DigestMessage): void {
+    const ctx = this.#ctx;
+    if (ctx.phase !== "running") return;
+    if (!ctx.members.has(from)) {
+      if (!m.reply && this.#admission.allow(from, "digest")) this.#admission.admit(from, 0, "sync");
+      return drop(ctx, "unknown-sender", from, "digest from a stranger");
+    }
+    if (!m.reply && !m.full) {
+      if (!this.#admission.allow(from, "digest")) return;
+      const mine = this.#state.summary();
+      if (m.members !== mine.members || m.membersHash !== mine.membersHash) this.request(from);
+    }
+    this.#tags.onDigest(from, m);
   }
 
   /** Asks `to` for a table exchange: our table, as SYNC requests. */

@@ -91,6 +91,13 @@ export interface ProtocolConfig {
   repairWindow: number;
   /** How many gossip message ids are remembered for de-duplication. */
   seenCapacity: number;
+  /** Most bytes of tags (keys and values, UTF-8) a node may set on itself. Default 65 536. */
+  maxTagBytes: number;
+  /**
+   * How long a deleted tag's tombstone is kept; a member that was away
+   * longer gets the owner's whole state instead of the deletes. Default 10 min.
+   */
+  tagTombstoneTtl: number;
   /** How long a gossip message id is remembered. */
   seenTtl: number;
   /**
@@ -153,6 +160,8 @@ const LAN: ProtocolConfig = {
   maxDatagramSize: 1400,
   repairWindow: 2000,
   seenCapacity: 100_000,
+  maxTagBytes: 65_536,
+  tagTombstoneTtl: 10 * 60_000,
   seenTtl: 120_000,
   maxMembers: 100_000,
   requestRate: 20,
@@ -233,6 +242,8 @@ export function validateConfig(c: ProtocolConfig): void {
     "joinRetryInterval",
     "joinRetryMax",
     "seenCapacity",
+    "maxTagBytes",
+    "tagTombstoneTtl",
     "seenTtl",
     "maxMembers",
     "requestRate",

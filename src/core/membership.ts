@@ -19,11 +19,32 @@
  */
 
 import type { Member } from "../engine.ts";
+
+/** A member as the table holds it: its record and when it last changed (tags are kept elsewhere). */
+export type TableMember = Omit<Member, "tags">;
 import type { MemberRecord, MemberState } from "../wire/message.ts";
 import type { Random } from "../engine.ts";
 import { randomInt } from "./_random.ts";
 
 const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, dead: 2, left: 3 };
+
+/**
+ * A 32-bit hash of one record (FNV-1a over address, state and incarnation).
+ * A table's hash is the XOR of its records': the same on every node that
+ * holds the same records, whatever the order they came in.
+ */
+export function recordHash(address: string, rank: number, incarnation: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ rank, 0x01000193);
+  for (let k = 0; k < 4; k++) h = Math.imul(h ^ ((incarnation >>> (8 * k)) & 0xff), 0x01000193);
+  return h >>> 0;
+}
+
+/** The rank of a state in the merge order (alive < suspect < dead < left). */
+export function stateRank(state: MemberState): number {
+  return RANK[state];
+}
 
 /**
  * True when the update `next` supersedes `current`: a higher incarnation, or
@@ -49,7 +70,7 @@ export interface MergeResult {
   /** The state before (undefined for a member not known before). */
   previous: MemberState | undefined;
   /** The member after the update (undefined when unknown and not applied). */
-  member: Member | undefined;
+  member: TableMember | undefined;
 }
 
 /**
@@ -151,6 +172,7 @@ export class Membership {
   /** Slots used so far (members and holes left by removals). */
   #slots = 0;
   #size = 0;
+  #hash = 0;
   #held: Held = { ids: this.#ids, slots: 0 };
 
   /** Creates an empty table. */
@@ -161,6 +183,11 @@ export class Membership {
   /** Number of members in any state. */
   get size(): number {
     return this.#size;
+  }
+
+  /** The XOR of every record's {@link recordHash}. */
+  get hash(): number {
+    return this.#hash >>> 0;
   }
 
   /** Number of alive or suspect members. */
@@ -180,13 +207,13 @@ export class Membership {
   }
 
   /** The member at `address`, if known (a copy). */
-  get(address: string): Member | undefined {
+  get(address: string): TableMember | undefined {
     const slot = this.#find(address);
     return slot < 0 ? undefined : this.#member(slot);
   }
 
   /** Every member, in insertion order (copies). */
-  *all(): IterableIterator<Member> {
+  *all(): IterableIterator<TableMember> {
     for (let s = 0; s < this.#slots; s++) {
       if (this.#ids[s] >= 0) yield this.#member(s);
     }
@@ -214,6 +241,7 @@ export class Membership {
       this.#state[slot] = rank;
       this.#since[slot] = now;
       if (rank <= 1) this.#addLive(slot);
+      this.#hash ^= recordHash(update.address, rank, incarnation);
       return { changed: true, previous: undefined, member: this.#member(slot) };
     }
     const current = this.#incarnation[slot];
@@ -221,6 +249,8 @@ export class Membership {
     const newer = incarnation !== current ? incarnation > current : rank > previousRank;
     const previous = STATES[previousRank];
     if (!newer) return { changed: false, previous, member: this.#member(slot) };
+    this.#hash ^= recordHash(update.address, previousRank, current) ^
+      recordHash(update.address, rank, incarnation);
     this.#incarnation[slot] = incarnation;
     if (previousRank !== rank) {
       this.#state[slot] = rank;
@@ -237,6 +267,7 @@ export class Membership {
     const slot = this.#find(address);
     if (slot < 0) return;
     const id = this.#ids[slot];
+    this.#hash ^= recordHash(address, this.#state[slot], this.#incarnation[slot]);
     this.#removeLive(slot);
     this.#ids[slot] = -1;
     this.#slotOf[id] = -1;
@@ -288,7 +319,7 @@ export class Membership {
     return this.#slotOf[id];
   }
 
-  #member(slot: number): Member {
+  #member(slot: number): TableMember {
     return {
       address: addresses.address(this.#ids[slot]),
       state: STATES[this.#state[slot]],

@@ -26,6 +26,7 @@ import { Outbox } from "./outbox.ts";
 import { Prober } from "./probe.ts";
 import { MemberState } from "./state.ts";
 import { Suspicions } from "./suspicion.ts";
+import { Tags } from "./tags.ts";
 import type { CoreTimer } from "./timers.ts";
 
 /** The native engine of one node; see the module documentation. */
@@ -37,13 +38,23 @@ export class Protocol implements Engine {
   #suspicions: Suspicions;
   #state: MemberState;
   #admission: Admission;
+  #tags: Tags;
   #antiEntropy: AntiEntropy;
   #join: Join;
   #dissemination: Dissemination;
   #prober: Prober;
 
-  /** Creates the engine for `env.self`, joining through `seeds` once started. */
-  constructor(env: EngineEnv<CoreTimer>, config: ProtocolConfig, seeds: readonly string[] = []) {
+  /**
+   * Creates the engine for `env.self`, joining through `seeds` once started,
+   * in tag `generation` (a restarted node must start a later one: the host
+   * passes its start time) with `tags` set at once.
+   */
+  constructor(
+    env: EngineEnv<CoreTimer>,
+    config: ProtocolConfig,
+    seeds: readonly string[] = [],
+    init: { generation?: number; tags?: Readonly<Record<string, string>> } = {},
+  ) {
     const ctx: Context = {
       self: env.self,
       env,
@@ -58,7 +69,14 @@ export class Protocol implements Engine {
     this.#suspicions = new Suspicions(ctx, this.#outbox);
     this.#state = new MemberState(ctx, this.#outbox, this.#suspicions, this.#awareness);
     this.#admission = new Admission(ctx, this.#outbox);
-    this.#antiEntropy = new AntiEntropy(ctx, this.#outbox, this.#state, this.#admission);
+    this.#tags = new Tags(ctx, this.#outbox, this.#state, init.generation ?? 0, init.tags ?? {});
+    this.#antiEntropy = new AntiEntropy(
+      ctx,
+      this.#outbox,
+      this.#state,
+      this.#admission,
+      this.#tags,
+    );
     this.#join = new Join(ctx, this.#outbox, this.#state, this.#antiEntropy, seeds);
     this.#dissemination = new Dissemination(ctx, this.#outbox, this.#delay);
     this.#prober = new Prober(ctx, this.#outbox, this.#awareness, this.#state, this.#delay);
@@ -139,9 +157,26 @@ export class Protocol implements Engine {
     return [...this.#ctx.members.live()];
   }
 
-  /** Every known member, this node first. */
+  /** Every known member, this node first, with its tags. */
   members(): Member[] {
-    return this.#state.members();
+    const store = this.#tags.store;
+    return this.#state.members().map((m) => ({ ...m, tags: store.of(m.address) }));
+  }
+
+  /** Sets one of this node's tags; throws `RangeError` over a limit. */
+  setTag(key: string, value: string): void {
+    this.#tags.set(key, value);
+  }
+
+  /** Deletes one of this node's tags. */
+  deleteTag(key: string): void {
+    this.#tags.delete(key);
+  }
+
+  /** This node's tags, or a member's as last learned; `undefined` for a stranger. */
+  tags(address?: string): Record<string, string> | undefined {
+    if (address === undefined || address === this.#ctx.self) return this.#tags.store.own();
+    return this.#ctx.members.has(address) ? this.#tags.store.of(address) : undefined;
   }
 
   /** A snapshot of the counters. */
@@ -206,7 +241,10 @@ export class Protocol implements Engine {
       case "early-sync":
         return this.#antiEntropy.early();
       case "reap":
-        return this.#state.reap();
+        this.#tags.forget(this.#state.reap());
+        return this.#tags.collect();
+      case "tag-pump":
+        return this.#tags.pump();
       case "join":
         return this.#join.retry();
       case "lazy":
@@ -291,6 +329,10 @@ export class Protocol implements Engine {
         return this.#dissemination.tree.onPrune(from, m.origin);
       case "graft":
         return this.#dissemination.tree.onGraft(from, m.origin, m.ids);
+      case "tags":
+        return this.#tags.onTags(from, m);
+      case "digest":
+        return this.#antiEntropy.onDigest(from, m);
     }
   }
 

@@ -6,17 +6,17 @@
  * @module
  */
 
-import type { Member } from "../engine.ts";
+import type { TableMember } from "./membership.ts";
 import { encodeBody } from "../wire/codec.ts";
 import type { MemberRecord, MemberState as State } from "../wire/message.ts";
 import type { Awareness } from "./awareness.ts";
 import type { Context } from "./context.ts";
-import { isLive } from "./membership.ts";
+import { isLive, recordHash, stateRank } from "./membership.ts";
 import type { Outbox } from "./outbox.ts";
 import type { Suspicions } from "./suspicion.ts";
 
 /** The record of a member, as the wire carries it. */
-export function toRecord(m: Member): MemberRecord {
+export function toRecord(m: TableMember): MemberRecord {
   return { address: m.address, state: m.state, incarnation: m.incarnation };
 }
 
@@ -61,9 +61,24 @@ export class MemberState {
     };
   }
 
+  /**
+   * The member table at a glance: how many records (this node's own
+   * included) and the XOR of their hashes. Two nodes that hold the same
+   * table have the same summary.
+   */
+  summary(): { members: number; membersHash: number } {
+    const { members } = this.#ctx;
+    const self = this.selfRecord();
+    return {
+      members: members.size + 1,
+      membersHash:
+        (members.hash ^ recordHash(self.address, stateRank(self.state), self.incarnation)) >>> 0,
+    };
+  }
+
   /** Every known member, this node first. */
-  members(): Member[] {
-    const out: Member[] = [{ ...this.selfRecord(), since: 0 }];
+  members(): TableMember[] {
+    const out: TableMember[] = [{ ...this.selfRecord(), since: 0 }];
     for (const m of this.#ctx.members.all()) out.push(m);
     return out;
   }
@@ -207,8 +222,8 @@ export class MemberState {
     this.merge({ address, state: "dead", incarnation }, this.#ctx.self, true);
   }
 
-  /** The reap timer: forgets dead and left members older than `reapAfter`. */
-  reap(): void {
+  /** The reap timer: forgets dead and left members older than `reapAfter`; returns them. */
+  reap(): string[] {
     const { env, config, members } = this.#ctx;
     const cutoff = env.now() - config.reapAfter;
     const gone: string[] = [];
@@ -217,6 +232,7 @@ export class MemberState {
     }
     for (const address of gone) members.remove(address);
     env.schedule({ name: "reap" }, this.#reapInterval());
+    return gone;
   }
 
   #reapInterval(): number {

@@ -34,7 +34,9 @@ export type CoreTimer =
   /** Announce the ids received lately to a few lazy members (tree.ts). */
   | { readonly name: "lazy" }
   /** A message announced by IHAVE (`key` = origin/id) is overdue: GRAFT (tree.ts). */
-  | { readonly name: "graft"; readonly key: string; readonly token: number };
+  | { readonly name: "graft"; readonly key: string; readonly token: number }
+  /** Send the next few queued TAGS frames (tags.ts). */
+  | { readonly name: "tag-pump" };
 
 /** The names of {@link CoreTimer}s. */
 export type CoreTimerName = CoreTimer["name"];

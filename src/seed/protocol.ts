@@ -169,14 +169,30 @@ export class SeedProtocol implements Engine {
     return [...this.#peers.keys()];
   }
 
-  /** This node, then every peer: all `alive`, incarnation 0, `since` = time added. */
+  /** This node, then every peer: all `alive`, incarnation 0, `since` = time added, no tags. */
   members(): Member[] {
-    const self: Member = { address: this.self, state: "alive", incarnation: 0, since: 0 };
+    const self: Member = { address: this.self, state: "alive", incarnation: 0, since: 0, tags: {} };
     const others: Member[] = [];
     for (const [address, peer] of this.#peers) {
-      others.push({ address, state: "alive", incarnation: 0, since: peer.since });
+      others.push({ address, state: "alive", incarnation: 0, since: peer.since, tags: {} });
     }
     return [self, ...others];
+  }
+
+  /** The seed format carries no tags: throws `TypeError`. */
+  setTag(_key: string, _value: string): void {
+    throw new TypeError("the seed wire format cannot carry tags");
+  }
+
+  /** The seed format carries no tags: throws `TypeError`. */
+  deleteTag(_key: string): void {
+    throw new TypeError("the seed wire format cannot carry tags");
+  }
+
+  /** Always `{}` for this node and its peers (the format has no tags); `undefined` for a stranger. */
+  tags(address?: string): Record<string, string> | undefined {
+    if (address === undefined || address === this.self || this.#peers.has(address)) return {};
+    return undefined;
   }
 
   /**

@@ -65,6 +65,12 @@ export function describeEvent(
     about = String(detail.from);
   } else if (type === "joined") {
     subject = about = String(detail.seed);
+  } else if (type === "tag") {
+    // key=value, or key without a value for a delete.
+    subject = `${detail.address} ${detail.key}${
+      detail.value === undefined ? "" : `=${detail.value}`
+    }`;
+    about = String(detail.address);
   } else {
     subject = `${detail.address}#${detail.incarnation}`;
     about = String(detail.address);

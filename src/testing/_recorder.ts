@@ -21,6 +21,7 @@ const TRACED: (keyof GossipNodeEventMap)[] = [
   "leave",
   "joined",
   "message",
+  "tag",
 ];
 
 /** What the recorder needs to know about the simulation. */

@@ -81,6 +81,7 @@ export class Simulation {
   #options: SimulationOptions;
   #nodes: (GossipNode | undefined)[] = [];
   #nodeConfig: (Partial<ProtocolConfig> | undefined)[] = [];
+  #nodeTags: (Record<string, string> | undefined)[] = [];
   #addresses: string[] = [];
   #index = new Map<string, number>();
   #generation: number[] = [];
@@ -276,6 +277,7 @@ export class Simulation {
       this.#generation.push(0);
       this.#nodes.push(undefined);
       this.#nodeConfig.push(options.config);
+      this.#nodeTags.push(options.tags);
       this.#recorder.progress.add();
       await this.#start(i, transport, seeds);
       added.push(i);
@@ -319,7 +321,7 @@ export class Simulation {
   /**
    * Starts node `i` again on the same address, as a new process (fresh
    * state, incarnation 0), joining through `seeds` (default: the lowest
-   * other node that is up), with `config` (default: what it had). Stops it
+   * other node that is up), with `config` and `tags` (default: what it had). Stops it
    * first if it is running.
    */
   async restart(i: number, options: NodeOptions = {}): Promise<GossipNode> {
@@ -334,6 +336,7 @@ export class Simulation {
       via = other === undefined ? [] : [other];
     }
     if (options.config !== undefined) this.#nodeConfig[i] = options.config;
+    if (options.tags !== undefined) this.#nodeTags[i] = options.tags;
     this.#generation[i]++;
     this.#recorder.progress.reset(i);
     const transport = this.network.bind(address);
@@ -476,6 +479,7 @@ export class Simulation {
       clock: this.clock,
       random: seededRandom(mixSeed(this.seed, i, this.#generation[i])),
       seeds,
+      tags: this.#nodeTags[i],
     });
     this.#nodes[i] = node;
     this.#up++;

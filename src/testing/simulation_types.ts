@@ -78,6 +78,8 @@ export interface NodeOptions {
   seeds?: number[];
   /** Protocol settings for these nodes, over the simulation's `config`. */
   config?: Partial<ProtocolConfig>;
+  /** Initial tags of these nodes (a restart keeps them unless given new ones). */
+  tags?: Record<string, string>;
 }
 
 /**

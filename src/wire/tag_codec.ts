@@ -39,7 +39,9 @@ export function writeTags(w: Writer, m: TagsMessage): void {
       const before = w.length;
       w.str16(e.value);
       if (w.length - before - 2 > MAX_TAG_VALUE) {
-        throw new CodecError(`tag value of ${w.length - before - 2} bytes is over ${MAX_TAG_VALUE}`);
+        throw new CodecError(
+          `tag value of ${w.length - before - 2} bytes is over ${MAX_TAG_VALUE}`,
+        );
       }
     }
   }
@@ -74,10 +76,12 @@ export function readTags(r: Reader): TagsMessage {
 
 /** Appends a DIGEST body (after its kind byte). */
 export function writeDigest(w: Writer, m: DigestMessage): void {
-  w.u8(m.reply ? 1 : 0);
+  w.u8((m.reply ? 1 : 0) | (m.full ? 2 : 0));
   w.u32(u32(m.members, "members"));
   w.u32(u32(m.membersHash, "membersHash"));
   w.u32(u32(m.tagsHash, "tagsHash"));
+  w.str8(m.after);
+  w.str8(m.through);
   if (m.entries.length > 0xffff) throw new CodecError(`${m.entries.length} entries do not fit`);
   w.u16(m.entries.length);
   for (const e of m.entries) {
@@ -90,17 +94,33 @@ export function writeDigest(w: Writer, m: DigestMessage): void {
 /** Reads a DIGEST body (after its kind byte). */
 export function readDigest(r: Reader): DigestMessage {
   const flags = r.u8("digest flags");
-  if (flags > 1) throw new CodecError(`unknown digest flags ${flags}`);
+  if (flags > 3) throw new CodecError(`unknown digest flags ${flags}`);
   const members = r.u32("members");
   const membersHash = r.u32("membersHash");
   const tagsHash = r.u32("tagsHash");
+  const after = r.str8("after");
+  const through = r.str8("through");
   const count = r.u16("entry count");
   if (count * 14 > r.end - r.pos) {
     throw new CodecError(`entry count ${count} is more than the bytes present can hold`);
   }
   const entries: DigestMessage["entries"] = new Array(count);
   for (let i = 0; i < count; i++) {
-    entries[i] = { owner: r.address("owner"), generation: r.u53("generation"), version: r.u32("version") };
+    entries[i] = {
+      owner: r.address("owner"),
+      generation: r.u53("generation"),
+      version: r.u32("version"),
+    };
   }
-  return { type: "digest", reply: flags === 1, members, membersHash, tagsHash, entries };
+  return {
+    type: "digest",
+    reply: (flags & 1) === 1,
+    full: (flags & 2) === 2,
+    members,
+    membersHash,
+    tagsHash,
+    after,
+    through,
+    entries,
+  };
 }

@@ -61,9 +61,12 @@ export interface TagsMessage {
  * const m: DigestMessage = {
  *   type: "digest",
  *   reply: false,
+ *   full: false,
  *   members: 3,
  *   membersHash: 0x9e3779b9,
  *   tagsHash: 0x7f4a7c15,
+ *   after: "",
+ *   through: "",
  *   entries: [],
  * };
  * assert.deepEqual(decode(encode(m)), m);
@@ -72,14 +75,25 @@ export interface TagsMessage {
 export interface DigestMessage {
   /** Discriminant. */
   type: "digest";
-  /** True for an answer (which is not answered again). */
+  /** True for an answer (which is not answered with a digest again). */
   reply: boolean;
+  /** True when `entries` is (a part of) the sender's tag digest; false for a summary. */
+  full: boolean;
   /** How many members (every state, the sender included) the sender's table holds. */
   members: number;
   /** A 32-bit hash of the sender's member table, the same whatever the order. */
   membersHash: number;
   /** A 32-bit hash of the sender's tag digest. */
   tagsHash: number;
+  /**
+   * The owners `entries` covers: those after `after` (by code unit order; ""
+   * for from the first) up to and including `through` ("" for to the last).
+   * An owner in that range without an entry is one the sender holds nothing
+   * of. A digest too large for one datagram goes in parts with adjacent ranges.
+   */
+  after: string;
+  /** See `after`. */
+  through: string;
   /**
    * The sender's tag digest when it is sent in full (else empty): per owner,
    * its generation and the version up to which the sender holds every entry.
