@@ -277,6 +277,10 @@ Deno.test("cli: parseCli throws a one-line UsageError for bad command lines", ()
     [["--log-level", "loud"], /--log-level must be one of trace, debug, info, warning, error/],
     [["--profile", "moon"], /--profile must be one of local, lan, wan/],
     [["--mode", "flood"], /--mode must be one of tree, epidemic, mesh/],
+    [["--tag", "noequals"], /--tag must be KEY=VALUE/],
+    [["--tag", "=v"], /--tag must be KEY=VALUE with a non-empty key/],
+    [["--tag", `k=${"v".repeat(1025)}`], /--tag value must be at most 1024 bytes/],
+    [["--wire", "seed", "--tag", "a=b"], /--wire seed cannot carry --tag/],
     [["--wire", "json"], /--wire must be one of native, seed/],
     [["--key", "not base64!"], /not valid base64/],
     [["--key", "c2hvcnQ="], /got 5/],
@@ -369,6 +373,27 @@ Deno.test("cli: main() in process: version, usage error, key file error, run unt
   });
   assert.deepEqual(events.at(-1), { event: "leaving", reason: "abort" });
   assert.deepEqual(err, []);
+});
+
+Deno.test("cli: --tag is replicated; tag changes print as lines and as JSON events", async () => {
+  const common = ["--port", "0", "--period", "60", "--message", ""];
+  await using a = new Peer([...common, "--json", "--tag", "role=db", "--tag", "zone=eu-1"]);
+  const addrA = address(await a.event((e) => e.event === "listening", "A listening"));
+  await using b = new Peer([...common, "--json", "--connect", addrA]);
+  await using c = new Peer([...common, "--connect", addrA, "--tag", "role=cache"]);
+  for (const [key, value] of [["role", "db"], ["zone", "eu-1"]]) {
+    await b.event(
+      (e) => e.event === "tag" && e.address === addrA && e.key === key && e.value === value,
+      `B learning A's ${key}`,
+    );
+    await c.line((l) => l === `Tag of ${addrA}: ${key}=${value}`, `C printing A's ${key}`);
+  }
+  const addrC = address(
+    await b.event((e) => e.event === "tag" && e.key === "role" && e.value === "cache", "C's role"),
+  );
+  assert.notEqual(addrC, addrA);
+  for (const p of [a, b, c]) p.kill("SIGTERM");
+  for (const p of [a, b, c]) assert.equal((await p.exit()).code, 0, p.stderr);
 });
 
 Deno.test("cli: three peers exchange messages, then leave gracefully on SIGTERM", async () => {
