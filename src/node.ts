@@ -297,12 +297,14 @@ export class GossipNode extends EventTarget {
    * import assert from "node:assert/strict";
    * await using a = await GossipNode.start({ port: 0, tags: { role: "db" } });
    * await using b = await GossipNode.start({ port: 0, seeds: [a.address] });
-   * const seen = new Promise<string>((resolve) =>
-   *   b.addEventListener("tag", (e) => {
-   *     if (e.detail.key === "load") resolve(e.detail.value!);
-   *   })
-   * );
-   * await new Promise((resolve) => b.addEventListener("joined", resolve, { once: true }));
+   * const tag = (key: string) =>
+   *   new Promise<string>((resolve) =>
+   *     b.addEventListener("tag", (e) => {
+   *       if (e.detail.key === key) resolve(e.detail.value!);
+   *     })
+   *   );
+   * assert.equal(await tag("role"), "db"); // learned on joining
+   * const seen = tag("load");
    * a.setTag("load", "0.42");
    * assert.equal(await seen, "0.42");
    * assert.deepEqual(b.tags(a.address), { role: "db", load: "0.42" });

@@ -198,3 +198,61 @@ Deno.test("tags: a reaped member's tags are gone, with delete events", async () 
   const gone = sim.events({ type: "tag" }).filter((e) => e.subject === `${address} role`).length;
   assert.equal(gone - before, sim.upNodes().length, "each node reports the key gone when it reaps");
 });
+
+Deno.test("tags: a write reaches 200 members about as fast as a broadcast, and all of them under 20% loss", async () => {
+  await using sim = new Simulation({ seed: 27 });
+  await sim.addNodes(1);
+  await sim.addNodes(199, { seeds: [0] });
+  assert.ok(sim.runUntil(() => sim.converged(), 60_000));
+  sim.run(5_000);
+  const writer = 5;
+  const b = sim.broadcastFrom(writer);
+  assert.ok(sim.settle(b));
+  assert.ok(b.complete);
+  const broadcastMs = Math.max(...b.times);
+  sim.run(2_000);
+  const t0 = sim.now;
+  sim.node(writer)!.setTag("load", "0.42");
+  assert.ok(sim.runUntil(() => everyoneSees(sim, writer, { load: "0.42" }), 10_000, 1));
+  const writeMs = sim.now - t0;
+  console.log(
+    `  N=200: write seen by all in ${writeMs.toFixed(1)} ms, broadcast ${
+      broadcastMs.toFixed(1)
+    } ms`,
+  );
+  assert.ok(writeMs <= 2 * broadcastMs + 2, `write ${writeMs} ms vs broadcast ${broadcastMs} ms`);
+  // Pushes lost on the way: the announcements on the probes, and the gaps asked for, fill in.
+  sim.network.loss = 0.2;
+  sim.node(writer)!.setTag("load", "0.9");
+  sim.node(writer)!.deleteTag("load");
+  sim.node(writer)!.setTag("zone", "eu-1");
+  assert.ok(sim.runUntil(() => everyoneSees(sim, writer, { zone: "eu-1" }), 30_000, 10));
+});
+
+Deno.test("tags: once quiet, 20 KiB of tags per node cost no more than none", async () => {
+  const idle = async (withTags: boolean) => {
+    await using sim = new Simulation({ seed: 28 });
+    const tags = (i: number) => {
+      const t: Record<string, string> = {};
+      if (withTags) { for (let k = 0; k < 20; k++) t[`k${k}`] = `${i}`.padEnd(1000, "t"); }
+      return t;
+    };
+    await sim.addNodes(1, { tags: tags(0) });
+    for (let i = 1; i < 30; i++) await sim.addNodes(1, { seeds: [0], tags: tags(i) });
+    assert.ok(sim.runUntil(() => sim.converged(), 60_000));
+    if (withTags) {
+      assert.ok(
+        sim.runUntil(() => sim.upNodes().every((i) => everyoneSees(sim, i, tags(i))), 30_000, 500),
+      );
+    }
+    sim.run(30_000);
+    const mark = sim.snapshot();
+    sim.run(60_000);
+    return sim.trafficSince(mark).totalBytes;
+  };
+  const without = await idle(false), withTags = await idle(true);
+  console.log(
+    `  idle bytes, 30 nodes for 60 s: ${withTags} with 20 KiB of tags each, ${without} without`,
+  );
+  assert.ok(withTags <= without * 1.1, `${withTags} vs ${without}`);
+});

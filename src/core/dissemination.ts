@@ -84,6 +84,31 @@ export class Dissemination {
     return id;
   }
 
+  /**
+   * Where something of `origin`'s that this node just learned (from `from`)
+   * is pushed at once: the eager links of `origin`'s tree in tree mode, as
+   * many random members as a new message goes to in epidemic mode, every
+   * member in mesh mode. Tag deltas travel this way.
+   */
+  pushTargets(origin: string, from?: string): string[] {
+    const { config, members, env, self } = this.#ctx;
+    if (config.mode === "tree") return this.tree.pushTo(origin, from);
+    const skip = new Set([origin, self]);
+    if (from !== undefined) skip.add(from);
+    if (config.mode === "mesh") return members.live().filter((a) => !skip.has(a));
+    return members.randomLive(env.random, this.#eagerFanout(), skip);
+  }
+
+  /** A push of `origin`'s that this node already had came from `from`: in tree mode, prune that link. */
+  pushDuplicate(from: string, origin: string): void {
+    if (this.#ctx.config.mode === "tree") this.tree.duplicate(from, origin);
+  }
+
+  /** `from` lacked something of `origin`'s that a push should have brought: in tree mode, push to it from now on. */
+  pushMissed(from: string, origin: string): void {
+    if (this.#ctx.config.mode === "tree") this.tree.link(origin, from);
+  }
+
   /** A GOSP from `from`: deliver it once, and relay it in tree and epidemic modes. */
   onGosp(from: string, m: GospMessage): void {
     const ctx = this.#ctx;

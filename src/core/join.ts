@@ -25,15 +25,21 @@ export class Join {
   #seeds: string[];
   #joined = false;
   #delay: number;
+  #onJoined: (seed: string) => void;
 
-  /** Creates the join of a node whose seeds are `seeds` (itself excluded). */
+  /**
+   * Creates the join of a node whose seeds are `seeds` (itself excluded);
+   * `onJoined(seed)` runs once, when a seed's INFO lets it in.
+   */
   constructor(
     ctx: Pick<Context, "self" | "env" | "config" | "members" | "phase">,
     outbox: Outbox,
     state: MemberState,
     antiEntropy: AntiEntropy,
     seeds: readonly string[],
+    onJoined: (seed: string) => void = () => {},
   ) {
+    this.#onJoined = onJoined;
     this.#ctx = ctx;
     this.#outbox = outbox;
     this.#state = state;
@@ -98,6 +104,7 @@ export class Join {
       // seed and the members we CONNed, several sources spread our ALIVE.
       this.#state.disseminate(this.#state.selfRecord(), ctx.self);
       this.#antiEntropy.soon();
+      this.#onJoined(from);
       ctx.env.emit("joined", { seed: from, members: ctx.members.liveCount });
     }
   }

@@ -69,7 +69,15 @@ export class Protocol implements Engine {
     this.#suspicions = new Suspicions(ctx, this.#outbox);
     this.#state = new MemberState(ctx, this.#outbox, this.#suspicions, this.#awareness);
     this.#admission = new Admission(ctx, this.#outbox);
-    this.#tags = new Tags(ctx, this.#outbox, this.#state, init.generation ?? 0, init.tags ?? {});
+    this.#dissemination = new Dissemination(ctx, this.#outbox, this.#delay);
+    this.#tags = new Tags(
+      ctx,
+      this.#outbox,
+      this.#state,
+      this.#dissemination,
+      init.generation ?? 0,
+      init.tags ?? {},
+    );
     this.#antiEntropy = new AntiEntropy(
       ctx,
       this.#outbox,
@@ -77,8 +85,15 @@ export class Protocol implements Engine {
       this.#admission,
       this.#tags,
     );
-    this.#join = new Join(ctx, this.#outbox, this.#state, this.#antiEntropy, seeds);
-    this.#dissemination = new Dissemination(ctx, this.#outbox, this.#delay);
+    const tags = this.#tags;
+    this.#join = new Join(
+      ctx,
+      this.#outbox,
+      this.#state,
+      this.#antiEntropy,
+      seeds,
+      (seed) => tags.joined(seed),
+    );
     this.#prober = new Prober(ctx, this.#outbox, this.#awareness, this.#state, this.#delay);
   }
 
@@ -245,6 +260,8 @@ export class Protocol implements Engine {
         return this.#tags.collect();
       case "tag-pump":
         return this.#tags.pump();
+      case "tag-ask":
+        return this.#tags.ask();
       case "join":
         return this.#join.retry();
       case "lazy":

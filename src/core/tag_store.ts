@@ -37,7 +37,15 @@ interface OwnerTags {
   entries: Map<string, Entry>;
   /** Bytes of the live keys and values (the owner's limit applies to its own). */
   bytes: number;
+  /**
+   * Frames applied ahead of `version` (arrived out of order): their `since`
+   * and `to`. When the gap before one closes, `version` moves past it too.
+   */
+  ahead?: Map<number, number>;
 }
+
+/** Out-of-order frames remembered per owner, at most (then the oldest go: a re-request covers them). */
+const AHEAD_MAX = 64;
 
 /** A change to one key, as reported in a `tag` event. */
 export interface TagChange {
@@ -193,17 +201,26 @@ export class TagStore {
       this.#others.set(owner, state);
       fresh = true;
     }
-    if (m.reset && m.since === 0) {
+    // A reset frame holds every live key written up to its `to`: what this
+    // node holds from then or before and the frame does not list was deleted
+    // (its tombstone may be forgotten, hence the floor). A reset older than
+    // what is held here is only entries, each checked by its version below;
+    // keys written after `to` (a later frame of the same reset) are kept.
+    if (m.reset && m.since === 0 && m.to >= state.version) {
+      const listed = new Set(m.entries.map((x) => x.key));
       for (const [key, e] of state.entries) {
-        if (e.value !== undefined && !m.entries.some((x) => x.key === key)) {
-          changes.push({ address: owner, key });
-        }
+        if (e.version > m.to || listed.has(key)) continue;
+        if (e.value !== undefined) changes.push({ address: owner, key });
+        state.entries.delete(key);
       }
-      state.entries.clear();
-      state.version = 0;
-      state.floor = 0;
+      state.floor = Math.max(state.floor, m.to);
     }
+    // Everything up to `version` is held (or was deleted since): an entry at
+    // or below it that is not here is a key deleted since, whose tombstone
+    // may be forgotten: it must not come back.
+    const held = state.version;
     for (const e of m.entries) {
+      if (e.version <= held) continue;
       const cur = state.entries.get(e.key);
       if (cur && cur.version >= e.version) continue;
       fresh = true;
@@ -224,6 +241,11 @@ export class TagStore {
     if (contiguous && m.to > state.version) {
       state.version = m.to;
       fresh = true;
+      catchUp(state);
+    } else if (!contiguous) {
+      const ahead = state.ahead ??= new Map();
+      if ((ahead.get(m.since) ?? 0) < m.to) ahead.set(m.since, m.to);
+      if (ahead.size > AHEAD_MAX) ahead.delete(ahead.keys().next().value!);
     }
     this.#hash ^= before ^ this.#lineOf(owner, state);
     return { changes, contiguous, fresh };
@@ -248,6 +270,12 @@ export class TagStore {
         }
       }
     }
+  }
+
+  /** `owner`'s digest line (its generation and version) when this node holds any state of it. */
+  line(owner: string): { owner: string; generation: number; version: number } | undefined {
+    const s = owner === this.self ? this.#own : this.#others.get(owner);
+    return s && s.version > 0 ? { owner, generation: s.generation, version: s.version } : undefined;
   }
 
   /** One line per owner with state (this node's own when it has written): generation and version. */
@@ -341,4 +369,22 @@ function live(state: OwnerTags): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, e] of state.entries) if (e.value !== undefined) out[key] = e.value;
   return out;
+}
+
+/** Moves `state.version` past the frames applied ahead of it that now follow on. */
+function catchUp(state: OwnerTags): void {
+  const ahead = state.ahead;
+  if (!ahead) return;
+  let moved = true;
+  while (moved && ahead.size > 0) {
+    moved = false;
+    for (const [since, to] of ahead) {
+      if (since > state.version) continue;
+      ahead.delete(since);
+      if (to > state.version) {
+        state.version = to;
+        moved = true;
+      }
+    }
+  }
 }

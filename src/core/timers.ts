@@ -36,7 +36,9 @@ export type CoreTimer =
   /** A message announced by IHAVE (`key` = origin/id) is overdue: GRAFT (tree.ts). */
   | { readonly name: "graft"; readonly key: string; readonly token: number }
   /** Send the next few queued TAGS frames (tags.ts). */
-  | { readonly name: "tag-pump" };
+  | { readonly name: "tag-pump" }
+  /** Ask again for tag gaps still open (tags.ts). */
+  | { readonly name: "tag-ask" };
 
 /** The names of {@link CoreTimer}s. */
 export type CoreTimerName = CoreTimer["name"];

@@ -111,25 +111,34 @@ export class BroadcastTree {
    * 10 hops deep, 85 ms to reach all; 10 peers, 4 hops and 42 ms.)
    */
   route(ref: MessageRef, from?: string): string[] {
-    const { members, config, env } = this.#ctx;
-    const tree = this.#tree(ref.origin);
-    const eager = tree.eager;
-    for (const peer of eager) if (!members.isLive(peer)) eager.delete(peer);
-    if (!tree.formed || eager.size === 0) {
-      tree.formed = true;
-      const width = Math.max(config.eagerPeers, this.#outbox.limit() - 2);
-      for (const peer of members.randomLive(env.random, width, ref.origin)) {
-        eager.add(peer);
-      }
-    }
+    const { config, env } = this.#ctx;
+    const targets = this.pushTo(ref.origin, from);
     this.#announce.push(ref);
     if (!this.#lazyArmed) {
       this.#lazyArmed = true;
       env.schedule({ name: "lazy" }, config.lazyDelay);
     }
+    return targets;
+  }
+
+  /**
+   * The eager peers of `origin`'s tree (formed as {@link route} describes),
+   * but `from` and `origin` itself: where a tag delta of `origin`'s is pushed.
+   * Announces nothing; tags have their own lazy path.
+   */
+  pushTo(origin: string, from?: string): string[] {
+    const { members, config, env } = this.#ctx;
+    const tree = this.#tree(origin);
+    const eager = tree.eager;
+    for (const peer of eager) if (!members.isLive(peer)) eager.delete(peer);
+    if (!tree.formed || eager.size === 0) {
+      tree.formed = true;
+      const width = Math.max(config.eagerPeers, this.#outbox.limit() - 2);
+      for (const peer of members.randomLive(env.random, width, origin)) eager.add(peer);
+    }
     // Never back to where it came from, nor to its origin (who has it).
     const targets: string[] = [];
-    for (const peer of eager) if (peer !== from && peer !== ref.origin) targets.push(peer);
+    for (const peer of eager) if (peer !== from && peer !== origin) targets.push(peer);
     return targets;
   }
 
@@ -154,6 +163,11 @@ export class BroadcastTree {
     const tree = this.#trees.get(origin);
     if (!tree?.eager.delete(from) && !this.#ctx.members.has(from)) return;
     this.#outbox.send(from, [encodeBody({ type: "prune", origin })], false);
+  }
+
+  /** Makes the link to `peer` eager in `origin`'s tree (a member that had to ask for what a push should bring). */
+  link(origin: string, peer: string): void {
+    if (peer !== origin && this.#ctx.members.isLive(peer)) this.#tree(origin).eager.add(peer);
   }
 
   /** PRUNE from `from`: stop pushing `origin`'s messages to it. */

@@ -25,7 +25,7 @@ export function writeTags(w: Writer, m: TagsMessage): void {
   w.u53(m.generation);
   w.u32(u32(m.since, "since"));
   w.u32(u32(m.to, "to"));
-  w.u8(m.reset ? 1 : 0);
+  w.u8((m.reset ? 1 : 0) | (m.push ? 2 : 0));
   if (m.entries.length > 0xffff) throw new CodecError(`${m.entries.length} entries do not fit`);
   w.u16(m.entries.length);
   for (const e of m.entries) {
@@ -54,7 +54,7 @@ export function readTags(r: Reader): TagsMessage {
   const since = r.u32("since");
   const to = r.u32("to");
   const flags = r.u8("tags flags");
-  if (flags > 1) throw new CodecError(`unknown tags flags ${flags}`);
+  if (flags > 3) throw new CodecError(`unknown tags flags ${flags}`);
   const count = r.u16("entry count");
   // Every entry needs at least a one-byte key with its length, a version and a flag.
   if (count * 7 > r.end - r.pos) {
@@ -71,7 +71,17 @@ export function readTags(r: Reader): TagsMessage {
       ? { key, version, value: r.str16("tag value", MAX_TAG_VALUE) }
       : { key, version };
   }
-  return { type: "tags", owner, generation, since, to, reset: flags === 1, entries };
+  const m: TagsMessage = {
+    type: "tags",
+    owner,
+    generation,
+    since,
+    to,
+    reset: (flags & 1) === 1,
+    entries,
+  };
+  if (flags & 2) m.push = true;
+  return m;
 }
 
 /** Appends a DIGEST body (after its kind byte). */

@@ -41,6 +41,12 @@ export interface TagsMessage {
   /** Whether the entries are the owner's whole state (keys not listed are gone). */
   reset: boolean;
   /**
+   * Pushed down the owner's broadcast tree (a write, or a joiner's state):
+   * whoever finds it new passes it on. Absent in answers to a digest, which
+   * go no further than the node that asked.
+   */
+  push?: boolean;
+  /**
    * Up to 65,535 entries, by version: a key (1 to 255 bytes of UTF-8), the
    * owner's version counter when it was written, and its value (at most
    * 1,024 bytes of UTF-8), absent for a deleted key (a tombstone).
