@@ -20,6 +20,8 @@ export class AntiEntropy {
   #outbox: Outbox;
   #state: MemberState;
   #admission: Admission;
+  /** Members we sent a SYNC request to, and until when their reply is accepted (oldest first). */
+  #asked = new Map<string, number>();
 
   /** Creates the exchange schedule of one node. */
   constructor(
@@ -70,7 +72,22 @@ export class AntiEntropy {
 
   /** Asks `to` for a table exchange: our table, as SYNC requests. */
   request(to: string): void {
+    const { env, config } = this.#ctx;
+    const now = env.now();
+    // Forget requests whose reply is overdue, and keep at most maxSources.
+    for (const [address, until] of this.#asked) {
+      if (until > now && this.#asked.size < config.maxSources) break;
+      this.#asked.delete(address);
+    }
+    this.#asked.delete(to);
+    this.#asked.set(to, now + 2 * config.joinRetryMax);
     this.#send(to, false);
+  }
+
+  /** Whether a SYNC reply from `from` answers a request of ours still in time. */
+  #solicited(from: string): boolean {
+    const until = this.#asked.get(from);
+    return until !== undefined && until >= this.#ctx.env.now();
   }
 
   /** SYNC from `from`: merge the records; answer a request once per exchange. */
@@ -87,6 +104,10 @@ export class AntiEntropy {
         this.#admission.admit(from, own.incarnation, "sync");
       }
       return drop(ctx, "unknown-sender", from, "sync from a stranger");
+    }
+    // A reply only answers a request of ours: anyone else could plant members.
+    if (reply && !this.#solicited(from)) {
+      return drop(ctx, "unknown-sender", from, "SYNC reply nobody asked for");
     }
     if (!reply && opens && !this.#admission.allow(from, "sync")) return;
     for (const r of records) this.#state.merge(r, from, true);

@@ -87,6 +87,13 @@ export interface ProtocolConfig {
    * Default 4096.
    */
   maxSources: number;
+  /**
+   * Addresses whose INFO (a member table) this node merges although it never
+   * sent them INIT: for tools that hand a node its table, as the simulator's
+   * bootstrap does. Empty by default: INFO is accepted only from a seed this
+   * node sent INIT to. Whoever sends from a listed address can add members.
+   */
+  infoFrom: readonly string[];
 }
 
 /**
@@ -128,6 +135,7 @@ const LAN: ProtocolConfig = {
   requestRate: 20,
   requestBurst: 40,
   maxSources: 4096,
+  infoFrom: Object.freeze([]),
 };
 
 const PROFILES: Record<ProfileName, ProtocolConfig> = {
@@ -219,5 +227,8 @@ export function validateConfig(c: ProtocolConfig): void {
     throw new RangeError(
       `probeTimeout (${c.probeTimeout}) must be below probeInterval (${c.probeInterval})`,
     );
+  }
+  if (!Array.isArray(c.infoFrom) || !c.infoFrom.every((a) => typeof a === "string")) {
+    throw new RangeError(`infoFrom must be a list of addresses`);
   }
 }

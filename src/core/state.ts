@@ -8,12 +8,21 @@
 
 import type { Member } from "../engine.ts";
 import { encodeBody } from "../wire/codec.ts";
-import type { MemberRecord, MemberState as State } from "../wire/message.ts";
+import type { MemberRecord, MemberState as State, SingleMessage } from "../wire/message.ts";
 import type { Awareness } from "./awareness.ts";
 import type { Context } from "./context.ts";
 import { isLive } from "./membership.ts";
 import type { Outbox } from "./outbox.ts";
 import type { Suspicions } from "./suspicion.ts";
+
+/**
+ * Whether `m` is a statement about a member (ALIVE, SUSPECT, DEAD, LEAVE).
+ * Only members make them: from a stranger they are dropped, and the
+ * stranger is asked in (admission.ts) instead.
+ */
+export function isUpdate(m: SingleMessage): boolean {
+  return m.type === "alive" || m.type === "suspect" || m.type === "dead" || m.type === "leave";
+}
 
 /** The record of a member, as the wire carries it. */
 export function toRecord(m: Member): MemberRecord {
