@@ -113,7 +113,13 @@ export class Join {
     if (ctx.phase !== "running") return;
     // Only an answer to our INIT: anyone else could plant members (or a DEAD).
     if (!this.solicited(from)) return drop(ctx, "unknown-sender", from, "INFO nobody asked for");
+    const incarnation = this.#state.incarnation;
     for (const r of records) if (r.address === ctx.self) this.#state.aboutSelf(r);
+    // The seed listed an older life of ours (we restarted): it holds a record we
+    // just outbid, and hears our new one at once rather than by gossip.
+    if (this.#state.incarnation !== incarnation) {
+      this.#outbox.send(from, [this.#state.connBody()], false);
+    }
     const learned: string[] = [];
     for (const r of records) {
       if (r.address === ctx.self) continue;

@@ -16,6 +16,13 @@ import type { Outbox } from "./outbox.ts";
 import type { Suspicions } from "./suspicion.ts";
 
 /**
+ * The last incarnation: a u32 does not go higher, and it never wraps (an
+ * `alive` at 0 would lose to every record of an earlier life). A member
+ * accused at this incarnation cannot refute (docs/PROTOCOL.md 7.6).
+ */
+export const MAX_INCARNATION = 0xffffffff;
+
+/**
  * Whether `m` is a statement about a member (ALIVE, SUSPECT, DEAD, LEAVE).
  * Only members make them: from a stranger they are dropped, and the
  * stranger is asked in (admission.ts) instead.
@@ -200,7 +207,16 @@ export class MemberState {
       }
       return;
     }
-    this.#incarnation = (r.incarnation + 1) >>> 0;
+    if (r.incarnation >= MAX_INCARNATION) {
+      // Nothing outbids an accusation at the last incarnation: it stands, and
+      // the member is declared dead like a crashed one; it is let in again
+      // once the others have reaped it. An alive at the last one is taken as is.
+      if (r.state !== "alive") return;
+      this.#incarnation = MAX_INCARNATION;
+      this.disseminate(this.selfRecord(), ctx.self);
+      return;
+    }
+    this.#incarnation = r.incarnation + 1;
     if (r.state !== "alive") {
       ctx.metrics.refutations++;
       this.#awareness.apply(1);
