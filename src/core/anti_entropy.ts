@@ -110,7 +110,23 @@ export class AntiEntropy {
       return drop(ctx, "unknown-sender", from, "SYNC reply nobody asked for");
     }
     if (!reply && opens && !this.#admission.allow(from, "sync")) return;
-    for (const r of records) this.#state.merge(r, from, true);
+    // A sender we do not hold alive (say, across a partition that just healed)
+    // is heard on itself, not on others: its own record may revive it, but its
+    // accusations are its old view. And a table's DEAD about a member we hold
+    // live is taken as SUSPECT (as memberlist does), so the member may refute.
+    const sender = ctx.members.get(from)?.state;
+    const trusted = sender === undefined || sender === "alive";
+    for (const r of records) {
+      if (r.address !== from && (r.state === "suspect" || r.state === "dead")) {
+        if (!trusted && r.address !== ctx.self) continue;
+        const held = ctx.members.get(r.address)?.state;
+        if (r.state === "dead" && (held === "alive" || held === "suspect")) {
+          this.#state.merge({ ...r, state: "suspect" }, from, true);
+          continue;
+        }
+      }
+      this.#state.merge(r, from, true);
+    }
     // Answer once per exchange, not once per datagram (a table of k datagrams
     // would cost k² back): the first datagram starts with the sender's own record.
     if (!reply && opens) this.#send(from, true);

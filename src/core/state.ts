@@ -62,6 +62,11 @@ export class MemberState {
     return this.#incarnation;
   }
 
+  /** Failed probes in a row it takes before this node suspects `address` (flap damping). */
+  failuresNeeded(address: string): number {
+    return this.#suspicions.probation.failuresNeeded(address);
+  }
+
   /** Schedules reaping. */
   start(): void {
     this.#ctx.env.schedule({ name: "reap" }, this.#reapInterval());
@@ -142,6 +147,12 @@ export class MemberState {
       this.#outbox.send(sender, [this.updateBody(toRecord(before), ctx.self)], false);
       return false;
     }
+    if ((r.state === "suspect" || r.state === "dead") && from !== ctx.self) {
+      // Lifeguard: a member we hold suspect or dead may be the sick one; what
+      // it says about others is not acted on (nor counted as a confirmation).
+      const accuser = ctx.members.get(from);
+      if (accuser !== undefined && accuser.state !== "alive") return false;
+    }
     if (
       r.state === "suspect" && before?.state === "suspect" &&
       before.incarnation === r.incarnation
@@ -171,6 +182,11 @@ export class MemberState {
     const env = this.#ctx.env;
     const wasLive = previous !== undefined && isLive(previous);
     if (r.state !== "suspect") this.#suspicions.cancel(address);
+    this.#suspicions.heldDead(address, r.state === "dead");
+    if (r.state === "alive" && (previous === "suspect" || previous === "dead")) {
+      // Refuted, or back from the dead: flap damping (suspicion.ts, Probation).
+      this.#suspicions.probation.refuted(address);
+    }
     switch (r.state) {
       case "alive":
         if (previous === "suspect") env.emit("alive", { address, incarnation });
@@ -240,7 +256,12 @@ export class MemberState {
     for (const m of members.all()) {
       if (!isLive(m.state) && m.since <= cutoff) gone.push(m.address);
     }
-    for (const address of gone) members.remove(address);
+    for (const address of gone) {
+      members.remove(address);
+      this.#suspicions.probation.forget(address);
+      this.#suspicions.heldDead(address, false);
+    }
+    this.#suspicions.probation.prune();
     env.schedule({ name: "reap" }, this.#reapInterval());
   }
 
