@@ -165,3 +165,14 @@ Deno.test("probe: a ping-req is relayed; silence comes back as a nack, an ack as
   assert.deepEqual(a.take(target), []);
   assert.equal(a.engine.metrics().dropped["unknown-sender"], 1);
 });
+
+Deno.test("probe: a probe cut short by the next period, before its indirect round, accuses no one", () => {
+  const a = protocolStep(A);
+  startKnowing(a, MEMBERS);
+  // The next period comes before the probe's indirect round (a probe-end that
+  // fires late, or a health score that changed): no one else was asked.
+  probe(a);
+  probe(a);
+  assert.deepEqual(a.eventsOf("suspect"), []);
+  assert.equal(a.engine.metrics().probesFailed, 1);
+});

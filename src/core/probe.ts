@@ -25,6 +25,8 @@ interface Probe {
   sentAt: number;
   incarnation: number;
   acked: boolean;
+  /** Whether the indirect round ran (others asked, if there were any). */
+  indirect: boolean;
   expectedNacks: number;
   nacks: number;
 }
@@ -79,6 +81,9 @@ export class Prober {
 
   /** The `probe` timer: the next period starts. */
   period(): void {
+    // The last probe first: its outcome changes the health score, which sets
+    // how long the period now starting lasts, as it sets its probe's timeouts.
+    if (this.#probe) this.#finish(this.#probe);
     this.#schedulePeriod();
     this.tick();
   }
@@ -97,6 +102,7 @@ export class Prober {
       sentAt: env.now(),
       incarnation: member.incarnation,
       acked: false,
+      indirect: false,
       expectedNacks: 0,
       nacks: 0,
     };
@@ -124,6 +130,7 @@ export class Prober {
     if (!probe || probe.seq !== seq || probe.acked) return;
     const { env, config, members } = this.#ctx;
     const helpers = members.randomLive(env.random, config.indirectChecks, probe.target);
+    probe.indirect = true;
     probe.expectedNacks = helpers.length;
     const req: PingReqMessage = { type: "ping-req", seq: probe.seq, target: probe.target };
     const body = encodeBody(req);
@@ -233,8 +240,9 @@ export class Prober {
     // Others were asked and not one NACK came back: this node hears nobody,
     // so the target's silence says nothing about the target. A node that
     // cannot hear accuses no one (Lifeguard: a node in poor health must not
-    // spread suspicion that others act on).
-    if (probe.expectedNacks > 0 && probe.nacks === 0) return;
+    // spread suspicion that others act on). Nor does a probe cut short before
+    // its indirect round (the next period came first): no one else was asked.
+    if (!probe.indirect || (probe.expectedNacks > 0 && probe.nacks === 0)) return;
     const member = this.#ctx.members.get(probe.target);
     if (member?.state !== "alive" && member?.state !== "suspect") return;
     if (member.incarnation !== probe.incarnation) return;
