@@ -478,9 +478,9 @@ function core(n: number, config: Partial<ProtocolConfig> = {}) {
   for (let i = 0; i < n; i++) {
     members.push({ address: `10.1.${i >> 8}.${i & 255}:7946`, state: "alive", incarnation: 0 });
   }
-  step.receive("10.0.0.2:7946", { type: "info", members: members.slice(0, 1) });
-  for (let i = 0; i < n; i += 50) {
-    step.receive("10.0.0.2:7946", { type: "sync", reply: true, members: members.slice(i, i + 50) });
+  // The seed's answer to our INIT, in parts of 50 members.
+  for (let i = 0; i < Math.max(n, 1); i += 50) {
+    step.receive("10.0.0.2:7946", { type: "info", members: members.slice(i, i + 50) });
   }
   step.outbox = [];
   return {
@@ -600,7 +600,7 @@ Deno.test("security: the member table stops at maxMembers; pending cookies stay 
   for (let i = 0; i < 100; i++) {
     members.push({ address: `10.2.0.${i}:7946`, state: "alive", incarnation: 0 });
   }
-  c.p.receive("10.0.0.2:7946", encode({ type: "sync", reply: true, members }));
+  c.p.receive("10.0.0.2:7946", encode({ type: "info", members }));
   assert.equal(c.p.members().length - 1, 50);
   assert.ok(c.p.metrics().membersRefused >= 50);
   // Many strangers: each gets one small PING; none is let in without its cookie.

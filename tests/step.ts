@@ -177,8 +177,11 @@ export function protocolStep(
 }
 
 /**
- * Starts the engine and teaches it `addresses` as alive members (a SYNC
- * reply, as push-pull delivers), then forgets what that made it send.
+ * Starts the engine and teaches it `addresses` as alive members, the way a
+ * stranger gets in and shares its table: the first address introduces itself
+ * (CONN) and answers the cookie PING (unless it is a member already), then,
+ * as a member, asks for a table exchange with every member in its SYNC. Then forgets what that made the
+ * engine send and emit.
  */
 export function startKnowing(
   step: Step<Protocol, CoreTimer>,
@@ -186,8 +189,15 @@ export function startKnowing(
   incarnation = 0,
 ): void {
   step.engine.start();
+  const [first] = addresses;
+  if (!step.engine.members().some((m) => m.address === first)) {
+    step.receive(first, { type: "conn", incarnation });
+    const cookie = step.take(first).flatMap((d) => d.messages).find((m) => m.type === "ping");
+    if (cookie?.type !== "ping") throw new Error("startKnowing: no cookie PING");
+    step.receive(first, { type: "ack", seq: cookie.seq });
+  }
   const members = addresses.map((address) => ({ address, state: "alive" as const, incarnation }));
-  step.receive(addresses[0], { type: "sync", reply: true, members });
+  step.receive(first, { type: "sync", reply: false, members });
   step.outbox = [];
   step.events.length = 0;
 }

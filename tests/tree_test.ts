@@ -170,11 +170,11 @@ Deno.test("tree: eager links follow membership: the dead leave, and a tree whose
   a.engine.broadcast(payload);
   const first = a.engine.eager(A);
   assert.equal(first.length, 2);
-  for (const dead of first) {
-    a.receive(D === dead ? B : D, { type: "dead", address: dead, incarnation: 0, from: D });
-  }
+  // They leave (a DEAD from a third party would only make them suspect, still live).
+  for (const gone of first) a.receive(gone, { type: "leave", address: gone, incarnation: 0 });
   a.outbox = [];
-  a.receive(E, { type: "alive", address: E, incarnation: 0 }); // a newcomer
+  const stays = [B, C, D].find((p) => !first.includes(p))!;
+  a.receive(stays, { type: "alive", address: E, incarnation: 0 }); // a newcomer, told of by a member
   a.outbox = [];
   a.engine.broadcast(payload);
   const now = a.engine.eager(A);

@@ -25,6 +25,8 @@ export class AntiEntropy {
   #state: MemberState;
   #admission: Admission;
   #tags: Tags;
+  /** Members we sent a SYNC request to, and until when their reply is accepted (oldest first). */
+  #asked = new Map<string, number>();
 
   /** Creates the exchange schedule of one node. */
   constructor(
@@ -101,7 +103,22 @@ export class AntiEntropy {
 
   /** Asks `to` for a table exchange: our table, as SYNC requests. */
   request(to: string): void {
+    const { env, config } = this.#ctx;
+    const now = env.now();
+    // Forget requests whose reply is overdue, and keep at most maxSources.
+    for (const [address, until] of this.#asked) {
+      if (until > now && this.#asked.size < config.maxSources) break;
+      this.#asked.delete(address);
+    }
+    this.#asked.delete(to);
+    this.#asked.set(to, now + 2 * config.joinRetryMax);
     this.#send(to, false);
+  }
+
+  /** Whether a SYNC reply from `from` answers a request of ours still in time. */
+  #solicited(from: string): boolean {
+    const until = this.#asked.get(from);
+    return until !== undefined && until >= this.#ctx.env.now();
   }
 
   /** SYNC from `from`: merge the records; answer a request once per exchange. */
@@ -119,8 +136,28 @@ export class AntiEntropy {
       }
       return drop(ctx, "unknown-sender", from, "sync from a stranger");
     }
+    // A reply only answers a request of ours: anyone else could plant members.
+    if (reply && !this.#solicited(from)) {
+      return drop(ctx, "unknown-sender", from, "SYNC reply nobody asked for");
+    }
     if (!reply && opens && !this.#admission.allow(from, "sync")) return;
-    for (const r of records) this.#state.merge(r, from, true);
+    // A sender we do not hold alive (say, across a partition that just healed)
+    // is heard on itself, not on others: its own record may revive it, but its
+    // accusations are its old view. And a table's DEAD about a member we hold
+    // live is taken as SUSPECT (as memberlist does), so the member may refute.
+    const sender = ctx.members.get(from)?.state;
+    const trusted = sender === undefined || sender === "alive";
+    for (const r of records) {
+      if (r.address !== from && (r.state === "suspect" || r.state === "dead")) {
+        if (!trusted && r.address !== ctx.self) continue;
+        const held = ctx.members.get(r.address)?.state;
+        if (r.state === "dead" && (held === "alive" || held === "suspect")) {
+          this.#state.merge({ ...r, state: "suspect" }, from, true);
+          continue;
+        }
+      }
+      this.#state.merge(r, from, true);
+    }
     // Answer once per exchange, not once per datagram (a table of k datagrams
     // would cost k² back): the first datagram starts with the sender's own record.
     if (!reply && opens) this.#send(from, true);

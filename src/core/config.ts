@@ -73,6 +73,15 @@ export interface ProtocolConfig {
   suspicionMaxTimeoutMult: number;
   /** Upper bound of the local health multiplier (Lifeguard). */
   awarenessMaxMultiplier: number;
+  /**
+   * Flap damping: each time this node sees a member refute a suspicion (or
+   * come back from the dead), the member must fail this many more probes in a
+   * row, from this node, before this node suspects it again (counting at most
+   * three refutations). 0 turns it off. Default 3.
+   */
+  probation: number;
+  /** The remembered refutations of a member halve every `probationHalfLife` ms. Default 300 000. */
+  probationHalfLife: number;
   /** Full member-table exchange with a random member (scaled up above 32 members); 0 turns it off. */
   pushPullInterval: number;
   /** Dead and left members are forgotten after this long. */
@@ -120,6 +129,13 @@ export interface ProtocolConfig {
    * Default 4096.
    */
   maxSources: number;
+  /**
+   * Addresses whose INFO (a member table) this node merges although it never
+   * sent them INIT: for tools that hand a node its table, as the simulator's
+   * bootstrap does. Empty by default: INFO is accepted only from a seed this
+   * node sent INIT to. Whoever sends from a listed address can add members.
+   */
+  infoFrom: readonly string[];
 }
 
 /**
@@ -153,6 +169,8 @@ const LAN: ProtocolConfig = {
   suspicionMult: 4,
   suspicionMaxTimeoutMult: 6,
   awarenessMaxMultiplier: 8,
+  probation: 3,
+  probationHalfLife: 300_000,
   pushPullInterval: 30_000,
   reapAfter: 15 * 60_000,
   joinRetryInterval: 250,
@@ -167,6 +185,7 @@ const LAN: ProtocolConfig = {
   requestRate: 20,
   requestBurst: 40,
   maxSources: 4096,
+  infoFrom: Object.freeze([]),
 };
 
 const PROFILES: Record<ProfileName, ProtocolConfig> = {
@@ -238,6 +257,7 @@ export function validateConfig(c: ProtocolConfig): void {
     "suspicionMult",
     "suspicionMaxTimeoutMult",
     "awarenessMaxMultiplier",
+    "probationHalfLife",
     "reapAfter",
     "joinRetryInterval",
     "joinRetryMax",
@@ -270,5 +290,11 @@ export function validateConfig(c: ProtocolConfig): void {
     throw new RangeError(
       `probeTimeout (${c.probeTimeout}) must be below probeInterval (${c.probeInterval})`,
     );
+  }
+  if (!Number.isInteger(c.probation) || c.probation < 0) {
+    throw new RangeError(`probation must be an integer >= 0, got ${c.probation}`);
+  }
+  if (!Array.isArray(c.infoFrom) || !c.infoFrom.every((a) => typeof a === "string")) {
+    throw new RangeError(`infoFrom must be a list of addresses`);
   }
 }

@@ -11,14 +11,14 @@ import { encodeBody } from "../wire/codec.ts";
 import type { MemberRecord } from "../wire/message.ts";
 import { shuffle } from "./_random.ts";
 import type { AntiEntropy } from "./anti_entropy.ts";
-import type { Context } from "./context.ts";
+import { type Context, drop } from "./context.ts";
 import { isLive } from "./membership.ts";
 import type { Outbox } from "./outbox.ts";
 import { type MemberState, toRecord } from "./state.ts";
 
 /** Both sides of a join: the joiner's INIT retries and INFO, the seed's answer. */
 export class Join {
-  #ctx: Pick<Context, "self" | "env" | "config" | "members" | "phase">;
+  #ctx: Pick<Context, "self" | "env" | "config" | "members" | "metrics" | "phase">;
   #outbox: Outbox;
   #state: MemberState;
   #antiEntropy: AntiEntropy;
@@ -26,13 +26,15 @@ export class Join {
   #joined = false;
   #delay: number;
   #onJoined: (seed: string) => void;
+  /** When INIT last went to each seed: its INFO is accepted until `2 × joinRetryMax` later. */
+  #asked = new Map<string, number>();
 
   /**
    * Creates the join of a node whose seeds are `seeds` (itself excluded);
    * `onJoined(seed)` runs once, when a seed's INFO lets it in.
    */
   constructor(
-    ctx: Pick<Context, "self" | "env" | "config" | "members" | "phase">,
+    ctx: Pick<Context, "self" | "env" | "config" | "members" | "metrics" | "phase">,
     outbox: Outbox,
     state: MemberState,
     antiEntropy: AntiEntropy,
@@ -64,7 +66,11 @@ export class Join {
     const ctx = this.#ctx;
     if (this.#joined || ctx.phase !== "running") return;
     const body = encodeBody({ type: "init", incarnation: this.#state.incarnation });
-    for (const seed of this.#seeds) this.#outbox.send(seed, [body], false);
+    const now = ctx.env.now();
+    for (const seed of this.#seeds) {
+      this.#asked.set(seed, now);
+      this.#outbox.send(seed, [body], false);
+    }
     const delay = this.#delay;
     this.#delay = Math.min(this.#delay * 2, ctx.config.joinRetryMax);
     ctx.env.schedule({ name: "join" }, delay);
@@ -86,11 +92,40 @@ export class Join {
     this.#outbox.sendRecords(from, records, (members) => ({ type: "info", members }));
   }
 
+  /**
+   * Whether INFO from `from` answers an INIT of ours: it comes from a seed we
+   * sent INIT to, at most `2 × joinRetryMax` ago (as long as a cookie lives).
+   * A seed named by a host name or an IPv6 literal may answer from an address
+   * spelt otherwise, which the core cannot resolve: the same port will do.
+   * Addresses in `infoFrom` are trusted without an INIT.
+   */
+  solicited(from: string): boolean {
+    const { env, config } = this.#ctx;
+    if (config.infoFrom.includes(from)) return true;
+    const window = 2 * config.joinRetryMax;
+    const now = env.now();
+    const asked = this.#asked.get(from);
+    if (asked !== undefined) return now - asked <= window;
+    const port = portOf(from);
+    for (const [seed, at] of this.#asked) {
+      if (now - at <= window && !IPV4.test(seed) && portOf(seed) === port) return true;
+    }
+    return false;
+  }
+
   /** INFO from `from`: learn the table, announce ourselves, and (the first time) we are in. */
   onInfo(from: string, records: MemberRecord[]): void {
     const ctx = this.#ctx;
     if (ctx.phase !== "running") return;
+    // Only an answer to our INIT: anyone else could plant members (or a DEAD).
+    if (!this.solicited(from)) return drop(ctx, "unknown-sender", from, "INFO nobody asked for");
+    const incarnation = this.#state.incarnation;
     for (const r of records) if (r.address === ctx.self) this.#state.aboutSelf(r);
+    // The seed listed an older life of ours (we restarted): it holds a record we
+    // just outbid, and hears our new one at once rather than by gossip.
+    if (this.#state.incarnation !== incarnation) {
+      this.#outbox.send(from, [this.#state.connBody()], false);
+    }
     const learned: string[] = [];
     for (const r of records) {
       if (r.address === ctx.self) continue;
@@ -129,4 +164,12 @@ export class Join {
     const conn = this.#state.connBody();
     for (const address of targets) this.#outbox.send(address, [conn], false);
   }
+}
+
+/** An IPv4 literal with a port, as the transports spell addresses. */
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}:\d+$/;
+
+/** The port of a `host:port` address. */
+function portOf(address: string): string {
+  return address.slice(address.lastIndexOf(":") + 1);
 }

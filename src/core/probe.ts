@@ -25,6 +25,8 @@ interface Probe {
   sentAt: number;
   incarnation: number;
   acked: boolean;
+  /** Whether the indirect round ran (others asked, if there were any). */
+  indirect: boolean;
   expectedNacks: number;
   nacks: number;
 }
@@ -40,6 +42,8 @@ export class Prober {
   #order: string[] = [];
   #next = 0;
   #probe: Probe | undefined;
+  /** Consecutive failed probes of one member, towards its probation (flap damping). */
+  #strikes: { target: string; count: number } | undefined;
   /** Pings sent for others' PING-REQs, by our seq: who asked, and their seq. */
   #relays = new Map<number, { requester: string; seq: number }>();
 
@@ -77,6 +81,9 @@ export class Prober {
 
   /** The `probe` timer: the next period starts. */
   period(): void {
+    // The last probe first: its outcome changes the health score, which sets
+    // how long the period now starting lasts, as it sets its probe's timeouts.
+    if (this.#probe) this.#finish(this.#probe);
     this.#schedulePeriod();
     this.tick();
   }
@@ -95,6 +102,7 @@ export class Prober {
       sentAt: env.now(),
       incarnation: member.incarnation,
       acked: false,
+      indirect: false,
       expectedNacks: 0,
       nacks: 0,
     };
@@ -122,6 +130,7 @@ export class Prober {
     if (!probe || probe.seq !== seq || probe.acked) return;
     const { env, config, members } = this.#ctx;
     const helpers = members.randomLive(env.random, config.indirectChecks, probe.target);
+    probe.indirect = true;
     probe.expectedNacks = helpers.length;
     const req: PingReqMessage = { type: "ping-req", seq: probe.seq, target: probe.target };
     const body = encodeBody(req);
@@ -158,7 +167,10 @@ export class Prober {
     }
     const seq = this.#nextSeq();
     this.#relays.set(seq, { requester: from, seq: m.seq });
-    env.schedule({ name: "relay", seq }, Math.floor(config.probeTimeout * 0.8));
+    // The NACK must reach the requester before its probe period ends
+    // (probeInterval - probeTimeout after its PING-REQ), or it is no evidence.
+    const wait = Math.min(config.probeTimeout, config.probeInterval - config.probeTimeout);
+    env.schedule({ name: "relay", seq }, Math.floor(wait * 0.8));
     this.#outbox.send(m.target, [encodeBody({ type: "ping", seq, target: m.target })]);
   }
 
@@ -196,6 +208,10 @@ export class Prober {
 
   #pickTarget(): string | undefined {
     const { env, members } = this.#ctx;
+    // A member on probation that failed its last probe is probed again at once.
+    const again = this.#strikes?.target;
+    if (again !== undefined && members.get(again)?.state === "alive") return again;
+    this.#strikes = undefined;
     for (let attempts = 0; attempts < 2; attempts++) {
       while (this.#next < this.#order.length) {
         const address = this.#order[this.#next++];
@@ -212,6 +228,8 @@ export class Prober {
   #finish(probe: Probe): void {
     if (this.#probe !== probe) return;
     this.#probe = undefined;
+    const strikes = this.#strikes?.target === probe.target ? this.#strikes.count : 0;
+    this.#strikes = undefined;
     if (probe.acked) {
       this.#awareness.apply(-1);
       return;
@@ -219,9 +237,20 @@ export class Prober {
     // Lifeguard: missing nacks mean our own links or CPU may be the problem.
     this.#awareness.apply(probe.expectedNacks > 0 ? probe.expectedNacks - probe.nacks : 1);
     this.#ctx.metrics.probesFailed++;
+    // Others were asked and not one NACK came back: this node hears nobody,
+    // so the target's silence says nothing about the target. A node that
+    // cannot hear accuses no one (Lifeguard: a node in poor health must not
+    // spread suspicion that others act on). Nor does a probe cut short before
+    // its indirect round (the next period came first): no one else was asked.
+    if (!probe.indirect || (probe.expectedNacks > 0 && probe.nacks === 0)) return;
     const member = this.#ctx.members.get(probe.target);
     if (member?.state !== "alive" && member?.state !== "suspect") return;
     if (member.incarnation !== probe.incarnation) return;
+    if (member.state === "alive" && strikes + 1 < this.#state.failuresNeeded(probe.target)) {
+      // On probation (it refuted lately): probe it again next period before suspecting it.
+      this.#strikes = { target: probe.target, count: strikes + 1 };
+      return;
+    }
     // Already suspect (someone else accused it first): our own failed probe is an
     // independent confirmation that shortens the suspicion (as memberlist does).
     this.#state.merge(

@@ -24,7 +24,7 @@ import { LinkDelay, RTT_BUCKETS } from "./link_delay.ts";
 import { Membership } from "./membership.ts";
 import { Outbox } from "./outbox.ts";
 import { Prober } from "./probe.ts";
-import { MemberState } from "./state.ts";
+import { isUpdate, MemberState } from "./state.ts";
 import { Suspicions } from "./suspicion.ts";
 import { Tags } from "./tags.ts";
 import type { CoreTimer } from "./timers.ts";
@@ -274,6 +274,7 @@ export class Protocol implements Engine {
   /** Routes one message to its room, after the checks on who may ask what. */
   #handle(from: string, m: SingleMessage): void {
     const ctx = this.#ctx;
+    if (isUpdate(m) && !ctx.members.has(from)) return drop(ctx, "unknown-sender", from, m.type);
     switch (m.type) {
       case "init":
         // Not answered with the table at once: a stranger proves its address first.

@@ -8,12 +8,28 @@
 
 import type { TableMember } from "./membership.ts";
 import { encodeBody } from "../wire/codec.ts";
-import type { MemberRecord, MemberState as State } from "../wire/message.ts";
+import type { MemberRecord, MemberState as State, SingleMessage } from "../wire/message.ts";
 import type { Awareness } from "./awareness.ts";
 import type { Context } from "./context.ts";
 import { isLive, recordHash, stateRank } from "./membership.ts";
 import type { Outbox } from "./outbox.ts";
 import type { Suspicions } from "./suspicion.ts";
+
+/**
+ * The last incarnation: a u32 does not go higher, and it never wraps (an
+ * `alive` at 0 would lose to every record of an earlier life). A member
+ * accused at this incarnation cannot refute (docs/PROTOCOL.md 7.6).
+ */
+export const MAX_INCARNATION = 0xffffffff;
+
+/**
+ * Whether `m` is a statement about a member (ALIVE, SUSPECT, DEAD, LEAVE).
+ * Only members make them: from a stranger they are dropped, and the
+ * stranger is asked in (admission.ts) instead.
+ */
+export function isUpdate(m: SingleMessage): boolean {
+  return m.type === "alive" || m.type === "suspect" || m.type === "dead" || m.type === "leave";
+}
 
 /** The record of a member, as the wire carries it. */
 export function toRecord(m: TableMember): MemberRecord {
@@ -44,6 +60,11 @@ export class MemberState {
   /** This node's incarnation number. */
   get incarnation(): number {
     return this.#incarnation;
+  }
+
+  /** Failed probes in a row it takes before this node suspects `address` (flap damping). */
+  failuresNeeded(address: string): number {
+    return this.#suspicions.probation.failuresNeeded(address);
   }
 
   /** Schedules reaping. */
@@ -141,6 +162,12 @@ export class MemberState {
       this.#outbox.send(sender, [this.updateBody(toRecord(before), ctx.self)], false);
       return false;
     }
+    if ((r.state === "suspect" || r.state === "dead") && from !== ctx.self) {
+      // Lifeguard: a member we hold suspect or dead may be the sick one; what
+      // it says about others is not acted on (nor counted as a confirmation).
+      const accuser = ctx.members.get(from);
+      if (accuser !== undefined && accuser.state !== "alive") return false;
+    }
     if (
       r.state === "suspect" && before?.state === "suspect" &&
       before.incarnation === r.incarnation
@@ -170,6 +197,11 @@ export class MemberState {
     const env = this.#ctx.env;
     const wasLive = previous !== undefined && isLive(previous);
     if (r.state !== "suspect") this.#suspicions.cancel(address);
+    this.#suspicions.heldDead(address, r.state === "dead");
+    if (r.state === "alive" && (previous === "suspect" || previous === "dead")) {
+      // Refuted, or back from the dead: flap damping (suspicion.ts, Probation).
+      this.#suspicions.probation.refuted(address);
+    }
     switch (r.state) {
       case "alive":
         if (previous === "suspect") env.emit("alive", { address, incarnation });
@@ -206,7 +238,16 @@ export class MemberState {
       }
       return;
     }
-    this.#incarnation = (r.incarnation + 1) >>> 0;
+    if (r.incarnation >= MAX_INCARNATION) {
+      // Nothing outbids an accusation at the last incarnation: it stands, and
+      // the member is declared dead like a crashed one; it is let in again
+      // once the others have reaped it. An alive at the last one is taken as is.
+      if (r.state !== "alive") return;
+      this.#incarnation = MAX_INCARNATION;
+      this.disseminate(this.selfRecord(), ctx.self);
+      return;
+    }
+    this.#incarnation = r.incarnation + 1;
     if (r.state !== "alive") {
       ctx.metrics.refutations++;
       this.#awareness.apply(1);
@@ -230,7 +271,12 @@ export class MemberState {
     for (const m of members.all()) {
       if (!isLive(m.state) && m.since <= cutoff) gone.push(m.address);
     }
-    for (const address of gone) members.remove(address);
+    for (const address of gone) {
+      members.remove(address);
+      this.#suspicions.probation.forget(address);
+      this.#suspicions.heldDead(address, false);
+    }
+    this.#suspicions.probation.prune();
     env.schedule({ name: "reap" }, this.#reapInterval());
     return gone;
   }

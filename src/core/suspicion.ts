@@ -79,6 +79,65 @@ export class Suspicion {
   }
 }
 
+/** Refutations counted towards a member's probation, at most. */
+export const PROBATION_CAP = 3;
+
+/**
+ * Flap damping. A member that refutes a suspicion (or comes back from the
+ * dead) was reachable after all, or is flapping: each time this node sees
+ * that, the member must fail `probation` more probes in a row from this node
+ * before this node suspects it again. The count of refutations halves every
+ * `probationHalfLife` ms, so a member that settles is soon probed as any
+ * other. A member that really crashed is still suspected, only a few probe
+ * periods later.
+ */
+export class Probation {
+  #ctx: Pick<Context, "env" | "config">;
+  /** Refutations seen per member (decayed to `at`). */
+  #seen = new Map<string, { count: number; at: number }>();
+
+  /** Creates an empty record. */
+  constructor(ctx: Pick<Context, "env" | "config">) {
+    this.#ctx = ctx;
+  }
+
+  /** Members with refutations on record. */
+  get size(): number {
+    return this.#seen.size;
+  }
+
+  /** `address` refuted a suspicion or came back from the dead. */
+  refuted(address: string): void {
+    const now = this.#ctx.env.now();
+    this.#seen.set(address, { count: this.#count(address, now) + 1, at: now });
+  }
+
+  /** Failed probes in a row it takes before this node suspects `address`. */
+  failuresNeeded(address: string): number {
+    const refutations = Math.round(this.#count(address, this.#ctx.env.now()));
+    return 1 + this.#ctx.config.probation * Math.min(PROBATION_CAP, refutations);
+  }
+
+  /** Forgets `address` (it was reaped). */
+  forget(address: string): void {
+    this.#seen.delete(address);
+  }
+
+  /** Forgets members whose record has decayed below half a refutation. */
+  prune(): void {
+    const now = this.#ctx.env.now();
+    for (const address of [...this.#seen.keys()]) {
+      if (this.#count(address, now) < 0.5) this.#seen.delete(address);
+    }
+  }
+
+  #count(address: string, now: number): number {
+    const seen = this.#seen.get(address);
+    if (!seen) return 0;
+    return seen.count * 2 ** (-(now - seen.at) / this.#ctx.config.probationHalfLife);
+  }
+}
+
 interface Active {
   suspicion: Suspicion;
   /** Matches the `token` of the one timer that may act on this suspicion. */
@@ -103,6 +162,10 @@ export class Suspicions {
   #outbox: Outbox;
   #active = new Map<string, Active>();
   #token = 0;
+  /** How many failed probes it takes to suspect each member (flap damping). */
+  readonly probation: Probation;
+  /** Members held dead, and when each was last told so (see {@link Suspicions.nudge}). */
+  #dead = new Map<string, number>();
 
   /** Creates an empty set of suspicions. */
   constructor(
@@ -111,6 +174,7 @@ export class Suspicions {
   ) {
     this.#ctx = ctx;
     this.#outbox = outbox;
+    this.probation = new Probation(ctx);
   }
 
   /** How many members are suspected. */
@@ -197,21 +261,48 @@ export class Suspicions {
     return { address: suspicion.address, incarnation: suspicion.incarnation };
   }
 
+  /** `address` is held dead now (true) or no longer (false): see {@link Suspicions.nudge}. */
+  heldDead(address: string, dead: boolean): void {
+    if (dead) this.#dead.set(address, -Infinity);
+    else this.#dead.delete(address);
+  }
+
   /**
    * A datagram from a member we suspect is evidence that it lives, though
    * only the member itself may refute. Tell it (at most once a probe
    * interval) what we suspect: it refutes, or, if it refuted already and we
-   * missed it, sends us its newer record at once.
+   * missed it, sends us its newer record at once. The same for a member we
+   * hold dead (as both sides of a healed partition do): it is told it is
+   * dead, and refutes, instead of waiting for a push-pull to tell it.
    */
   nudge(from: string): void {
     const active = this.#active.get(from);
     const ctx = this.#ctx;
-    if (!active || ctx.phase !== "running") return;
+    if (ctx.phase !== "running") return;
+    if (!active) return this.#nudgeDead(from);
     const now = ctx.env.now();
     if (now - active.nudged < ctx.config.probeInterval) return;
     active.nudged = now;
     if (ctx.members.get(from)?.state !== "suspect") return;
     this.#outbox.send(from, [this.#accusation(active.suspicion)], false);
+  }
+
+  #nudgeDead(from: string): void {
+    const last = this.#dead.get(from);
+    if (last === undefined) return;
+    const { env, config, members, self } = this.#ctx;
+    const now = env.now();
+    if (now - last < config.probeInterval) return;
+    const member = members.get(from);
+    if (member?.state !== "dead") return void this.#dead.delete(from);
+    this.#dead.set(from, now);
+    const body = encodeBody({
+      type: "dead",
+      address: from,
+      incarnation: member.incarnation,
+      from: self,
+    });
+    this.#outbox.send(from, [body], false);
   }
 
   #accusation(s: Suspicion): Uint8Array {

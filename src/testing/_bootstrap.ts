@@ -16,9 +16,16 @@ import type { VirtualClock } from "./virtual_clock.ts";
 const CHUNK = 64;
 
 /**
+ * Where the bootstrap's INFO comes from: an address the allocator never hands
+ * out (it ends in .255). A node takes INFO only from a seed it sent INIT to,
+ * so the simulator starts every node with this address in `infoFrom`.
+ */
+export const BOOTSTRAP_ADDRESS = "10.255.255.255:7946";
+
+/**
  * Sends the member table of `nodes` (every one alive) to each of them as INFO
- * datagrams of at most `maxDatagramSize` bytes, from a helper address
- * outside the cluster, with delay, jitter and loss off meanwhile, so it
+ * datagrams of at most `maxDatagramSize` bytes, from {@link BOOTSTRAP_ADDRESS}
+ * (outside the cluster, in every simulated node's `infoFrom`), with delay, jitter and loss off meanwhile, so it
  * takes no virtual time. Nodes that have their table are cut off from
  * those that do not yet, so no node hears from a member it does not know
  * yet (which it would have to admit and gossip about). Heals every
@@ -43,7 +50,7 @@ export function bootstrapInfo(
   network.delay = 0;
   network.jitter = 0;
   network.loss = 0;
-  const source = network.bind();
+  const source = network.bind(BOOTSTRAP_ADDRESS);
   try {
     for (let k = 0; k < addresses.length; k += CHUNK) {
       // This chunk and those before it on one side, the rest on the other.

@@ -12,7 +12,7 @@ import { profile, type ProtocolConfig } from "../core/config.ts";
 import type { MemberState } from "../wire/message.ts";
 import { GossipNode } from "../node.ts";
 import { BroadcastFollower } from "./_broadcast_follower.ts";
-import { bootstrapInfo } from "./_bootstrap.ts";
+import { BOOTSTRAP_ADDRESS, bootstrapInfo } from "./_bootstrap.ts";
 import { Recorder } from "./_recorder.ts";
 import { between, snapshot } from "./_traffic.ts";
 import { allSee, converged, stateIn, tablesAgree } from "./_views.ts";
@@ -474,6 +474,8 @@ export class Simulation {
     const node = await GossipNode.start({
       ...this.config,
       ...this.#nodeConfig[i],
+      // INFO is taken only from a seed a node asked: bootstrap's comes from here.
+      infoFrom: [...(this.#nodeConfig[i]?.infoFrom ?? this.config.infoFrom), BOOTSTRAP_ADDRESS],
       profile: options.profile,
       transport,
       clock: this.clock,
