@@ -6,7 +6,7 @@
  *   deno task bench                 # codec, socket ceiling, clusters of 10, 50, 100, 200
  *   deno task bench --peers         # also runs ../shared/peers/{memberlist,gossipsub}/run.sh
  *   deno task bench --sizes 10,50   # other cluster sizes
- *   deno task bench --skip codec    # skip parts: codec, socket, cluster, runtimes, http
+ *   deno task bench --skip codec    # skip parts: codec, socket, cluster, runtimes, http, tags
  *   deno task bench --report        # only rewrite RESULTS.md and latency.svg from results.jsonl
  *
  * Every part runs in its own process (clusters: one per N), so memory and CPU
@@ -240,6 +240,21 @@ if (!SKIP.has("http") && !REPORT_ONLY) {
     "bench/http.ts",
   ], 600);
   if (!r.ok) log(`http failed (exit ${r.code})`);
+}
+
+// --- 5b. tags: a write against a broadcast, a joiner, idle with and without tags (own section)
+if (!SKIP.has("tags") && !REPORT_ONLY) {
+  log("tags: bench/tags.ts (about 3 min)");
+  const args = [
+    "run",
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-sys",
+  ];
+  const r = await run(deno, [...args, "bench/tags.ts"], 900);
+  if (!r.ok) log(`tags failed (exit ${r.code})`);
 }
 
 // --- 5. reference peers --------------------------------------------------------------------

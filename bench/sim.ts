@@ -17,7 +17,8 @@
  *
  * Flags: `--json` (JSON instead of tables), `--sizes 10,100,1000,10000`,
  * `--storm-sizes 10,100,1000`, `--tree-sizes 1000,10000`, `--fault-size
- * 1000` (0 skips), `--loss 0,0.1,0.3`, `--seed 1`,
+ * 1000` (0 skips), `--tag-sizes 1000,5000,10000` (tags and idle cost,
+ * bench/sim_tags.ts), `--partition-size 1000` (0 skips; bench/sim_partition.ts), `--loss 0,0.1,0.3`, `--seed 1`,
  * `--storm-time 60` (virtual seconds), `--delay 5`, `--jitter 5` (ms),
  * `--write FILE` (also replace the generated block of FILE's Simulator
  * section, e.g. bench/RESULTS.md).
@@ -28,6 +29,8 @@
 import { profile } from "../src/core/config.ts";
 import { type Broadcast, seededRandom, Simulation } from "../src/testing/mod.ts";
 import { type CopiesRow, copiesRun, faultRuns, treeTables } from "./sim_trees.ts";
+import { type HealFigure, type TagSimRow, tagSimRun, tagTables } from "./sim_tags.ts";
+import { partitionRun } from "./sim_partition.ts";
 
 interface Args {
   json: boolean;
@@ -36,6 +39,8 @@ interface Args {
   meshSizes: number[];
   treeSizes: number[];
   faultSize: number;
+  tagSizes: number[];
+  partitionSize: number;
   loss: number[];
   seed: number;
   stormTime: number;
@@ -45,7 +50,8 @@ interface Args {
 }
 
 const HELP = `deno task sim [--json] [--sizes 10,100,1000,10000] [--storm-sizes 10,100,1000]
-  [--tree-sizes 1000,10000] [--fault-size 1000] [--loss 0,0.1,0.3] [--seed 1] [--storm-time 60]
+  [--tree-sizes 1000,10000] [--fault-size 1000] [--tag-sizes 1000,5000,10000]
+  [--partition-size 1000] [--loss 0,0.1,0.3] [--seed 1] [--storm-time 60]
   [--delay 5] [--jitter 5] [--write FILE]`;
 
 function parseArgs(argv: string[]): Args {
@@ -56,6 +62,8 @@ function parseArgs(argv: string[]): Args {
     meshSizes: [10, 100, 1000],
     treeSizes: [1000, 10000],
     faultSize: 1000,
+    tagSizes: [1000, 5000, 10000],
+    partitionSize: 1000,
     loss: [0, 0.1, 0.3],
     seed: 1,
     stormTime: 60,
@@ -91,6 +99,12 @@ function parseArgs(argv: string[]): Args {
         break;
       case "--fault-size":
         args.faultSize = num(value(), "--fault-size");
+        break;
+      case "--tag-sizes":
+        args.tagSizes = list(value(), "--tag-sizes").filter((n) => n >= 2);
+        break;
+      case "--partition-size":
+        args.partitionSize = num(value(), "--partition-size");
         break;
       case "--storm-sizes":
         args.stormSizes = list(value(), "--storm-sizes").filter((n) => n >= 2);
@@ -541,6 +555,18 @@ if (import.meta.main) {
     if (n <= 1000) copies.push(await copiesRun(n, "epidemic", treeArgs, log));
   }
   const faults = args.faultSize >= 10 ? await faultRuns(treeArgs, log) : [];
+  const tagRows: TagSimRow[] = [];
+  for (const n of args.tagSizes) tagRows.push(await tagSimRun(n, args.seed, n <= 1000, log));
+  let heal: HealFigure | undefined;
+  if (args.partitionSize >= 40) {
+    const seeds = [1, 2, 3];
+    const healedMs = [];
+    for (const seed of seeds) {
+      healedMs.push((await partitionRun(args.partitionSize, seed)).healedMs);
+    }
+    heal = { n: args.partitionSize, seeds, healedMs };
+    log(`partition of 20 in ${args.partitionSize}: healed in ${healedMs.join(" / ")} ms`);
+  }
   const totalSeconds = (performance.now() - started) / 1000;
   const p = profile("lan");
   const setup = {
@@ -557,12 +583,16 @@ if (import.meta.main) {
     totalSeconds,
   };
   if (args.json) {
-    console.log(JSON.stringify({ setup, clusters, storms, copies, faults }, null, 2));
+    console.log(
+      JSON.stringify({ setup, clusters, storms, copies, faults, tagRows, heal }, null, 2),
+    );
   }
   const text = [
     `Run: \`deno task sim --sizes ${args.sizes.join(",")} --storm-sizes ${
       args.stormSizes.join(",")
-    } --tree-sizes ${args.treeSizes.join(",")} --fault-size ${args.faultSize} --loss ${
+    } --tree-sizes ${args.treeSizes.join(",")} --fault-size ${args.faultSize} --tag-sizes ${
+      args.tagSizes.join(",")
+    } --partition-size ${args.partitionSize} --loss ${
       args.loss.join(",")
     } --seed ${args.seed}\` (delay ${args.delay} ms + jitter 0-${args.jitter} ms one way; lan profile: period ${p.period} ms, fanout ${p.fanout}, retransmitMult ${p.retransmitMult}); ${
       fix(totalSeconds, 0)
@@ -581,6 +611,8 @@ if (import.meta.main) {
     stormTable(storms),
     "",
     treeTables(copies, faults),
+    "",
+    tagRows.length > 0 || heal ? tagTables(tagRows, heal) : "",
   ].join("\n");
   if (!args.json) console.log(text);
   if (args.write) {
