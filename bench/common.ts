@@ -1,4 +1,4 @@
-/** Shared helpers of the benchmarks: CPU time, percentiles, waits. */
+/** Shared helpers of the benchmarks: CPU time, percentiles, waits, child processes, JSON lines. */
 
 import process from "node:process";
 
@@ -63,4 +63,60 @@ export function args(argv: string[]): Map<string, string> {
     else out.set(a.slice(2), "true");
   }
   return out;
+}
+
+/** One JSON object printed on a line of its own by a benchmark. */
+export type Line = Record<string, unknown>;
+
+/** Runs a command with a time limit (from the repository root unless `cwd` says otherwise); returns stdout, stderr passed through. */
+export async function run(
+  cmd: string,
+  argv: string[],
+  limitS: number,
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ ok: boolean; stdout: string; code: number }> {
+  const child = new Deno.Command(cmd, {
+    args: argv,
+    cwd: opts.cwd ?? new URL("..", import.meta.url).pathname,
+    env: opts.env,
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, limitS * 1000);
+  const out = await child.output();
+  clearTimeout(timer);
+  return { ok: out.success, stdout: new TextDecoder().decode(out.stdout), code: out.code };
+}
+
+/** The lines of `s` that start with `{` and parse as JSON; others are skipped. */
+export const jsonLines = (s: string): Line[] =>
+  s.split("\n").filter((l) => l.startsWith("{")).map((l) => {
+    try {
+      return JSON.parse(l) as Line;
+    } catch {
+      return null;
+    }
+  }).filter((x): x is Line => x !== null);
+
+/** {@linkcode jsonLines} of a file; none when it cannot be read. */
+export const readLines = (url: URL): Line[] => {
+  try {
+    return jsonLines(Deno.readTextFileSync(url));
+  } catch {
+    return [];
+  }
+};
+
+/** The load average (1, 5, 15 min) as "a, b, c", or "?" where there is none. */
+export function loadavg(): string {
+  try {
+    return Deno.loadavg().map((x) => round(x, 2)).join(", ");
+  } catch {
+    return "?";
+  }
 }
