@@ -118,8 +118,8 @@ Deno.test("tree: a lost push to the only member is repaired by the gossip round'
   startKnowing(a, [B]);
   const id = b.engine.broadcast(payload);
   assert.equal(copiesTo(b, A), 1); // lost
-  b.fire("lazy");
-  assert.deepEqual(b.take(), [], "no IHAVE to a member that is pushed to");
+  assert.deepEqual(b.pending("lazy"), [], "no IHAVE due: the only member is pushed to");
+  assert.deepEqual(b.take(), []);
   b.fire("gossip");
   assert.deepEqual(b.outbox.flatMap((d) => messagesOf(d.data)), [
     { type: "ihave", messages: [{ origin: B, id }] },
@@ -129,6 +129,26 @@ Deno.test("tree: a lost push to the only member is repaired by the gossip round'
   assert.equal(deliver(a, b), 1);
   assert.equal(deliver(b, a), 1);
   assert.equal(a.eventsOf("message").length, 1);
+});
+
+Deno.test("tree: ids are announced only where a member could lack them, the origin's own link aside", () => {
+  const a = protocolStep(A, TREE);
+  startKnowing(a, [B, C]);
+  a.receive(B, gosp(B, 1)); // B's tree forms at A: B (it came over that link) and C are eager
+  a.receive(C, { type: "prune", origin: B }); // C gets B's messages another way
+  a.take();
+  // B's next message: pushed to nobody (B has it, C pruned), so C must hear of it lazily.
+  a.receive(B, gosp(B, 2));
+  assert.equal(copiesTo(a, C), 0);
+  a.fire("lazy");
+  assert.deepEqual(a.take(C).flatMap((d) => d.messages).filter((m) => m.type === "ihave"), [
+    { type: "ihave", messages: [{ origin: B, id: 2 }] },
+  ]);
+  // With C eager again every live member gets the push: nothing is announced, no timer is set.
+  a.receive(C, { type: "graft", origin: B, ids: [] });
+  a.receive(B, gosp(B, 3));
+  assert.equal(copiesTo(a, C), 1);
+  assert.deepEqual(a.pending("lazy"), []);
 });
 
 Deno.test("tree: the graft wait follows the observed link delay, and lost grafts are retried in turn", () => {

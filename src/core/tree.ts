@@ -113,6 +113,8 @@ export class BroadcastTree {
   route(ref: MessageRef, from?: string): string[] {
     const { config, env } = this.#ctx;
     const targets = this.pushTo(ref.origin, from);
+    // Nobody left to announce it to: every live member is eager in this tree or is its origin.
+    if (this.#lazyCandidates(ref.origin) <= 0) return targets;
     this.#announce.push(ref);
     if (!this.#lazyArmed) {
       this.#lazyArmed = true;
@@ -131,7 +133,7 @@ export class BroadcastTree {
     const tree = this.#tree(origin);
     const eager = tree.eager;
     for (const peer of eager) if (!members.isLive(peer)) eager.delete(peer);
-    if (!tree.formed || eager.size === 0) {
+    if (!tree.formed || (eager.size === 0 && this.#others(origin) > 0)) {
       tree.formed = true;
       const width = Math.max(config.eagerPeers, this.#outbox.limit() - 2);
       for (const peer of members.randomLive(env.random, width, origin)) eager.add(peer);
@@ -155,7 +157,7 @@ export class BroadcastTree {
       this.#outbox.send(from, [encodeBody({ type: "graft", origin: ref.origin, ids: [] })], false);
     }
     tree.eager.add(from);
-    this.#missing.delete(key(ref));
+    if (this.#missing.size > 0) this.#missing.delete(key(ref));
   }
 
   /** A copy of `origin`'s message we already had came from `from`: prune that link, both ends. */
@@ -276,6 +278,20 @@ export class BroadcastTree {
     if (!this.#ctx.members.has(from)) return;
     this.#tree(origin).eager.add(from);
     if (ids.length > 0) this.#repair.onIWant(from, ids.map((id) => ({ origin, id })));
+  }
+
+  /** Live members other than `origin`. */
+  #others(origin: string): number {
+    const { members } = this.#ctx;
+    return members.liveCount - (members.isLive(origin) ? 1 : 0);
+  }
+
+  /** Live members that are neither `origin` nor eager in its tree: who an IHAVE of it could go to. */
+  #lazyCandidates(origin: string): number {
+    const eager = this.#trees.get(origin)?.eager;
+    if (!eager) return this.#others(origin);
+    // The eager set may hold the origin itself (the link a copy came in over).
+    return this.#others(origin) - eager.size + (eager.has(origin) ? 1 : 0);
   }
 
   /** `origin`'s tree, made the most recently used (and made, if new). */
