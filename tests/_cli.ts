@@ -1,12 +1,13 @@
-/** Shared by the command line tests: cli.ts as a child process, and checks of its stderr. */
+/** Shared by the command line tests: cli.ts as a child process, its output line by line, and checks of its stderr. */
 
 import assert from "node:assert/strict";
+import { notify } from "./helpers.ts";
 
 export const CLI = new URL("../cli.ts", import.meta.url).href;
 export const ROOT = new URL("..", import.meta.url);
 export const PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read"];
 /** Generous for a loaded 2-core machine; the happy path takes a fraction of it. */
-export const DEADLINE = 15_000;
+export const DEADLINE = 20_000;
 
 /** Runs cli.ts to completion (bounded) and returns its output as text. */
 export async function runCli(
@@ -33,4 +34,23 @@ export function ownLines(stderr: string): string[] {
 
 export function assertNoStackTrace(text: string): void {
   assert.doesNotMatch(text, /^\s+at /m, `stack trace in:\n${text}`);
+}
+
+/** Calls `onLine` for each line of `stream` as it comes, waking `waitFor` after each chunk. */
+export async function readLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let buffer = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      onLine(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+    notify();
+  }
+  if (buffer !== "") onLine(buffer);
+  notify();
 }

@@ -4,14 +4,10 @@
  * `waitFor`, and disposing it kills and awaits it and drains its streams.
  */
 
+import { CLI, DEADLINE, ownLines, PERMISSIONS, readLines, ROOT, runCli } from "./_cli.ts";
 import { notify, waitFor } from "./helpers.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).href;
-const ROOT = new URL("..", import.meta.url);
-/** What the CLI needs: UDP and HTTP (net), PEER_KEY (env), deno.json (read). */
-export const PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read"];
-/** Generous for a loaded 2-core machine. */
-export const DEADLINE = 20_000;
+export { DEADLINE, ownLines, PERMISSIONS, runCli };
 
 /** One running `cli.ts`. */
 export class CliChild implements AsyncDisposable {
@@ -109,44 +105,4 @@ export class CliChild implements AsyncDisposable {
     await this.child.status;
     await this.#pumps;
   }
-}
-
-/** Runs cli.ts to completion (bounded) and returns its output. */
-export async function runCli(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, CLI, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", PEER_KEY: "" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(DEADLINE),
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
-
-/** Stderr lines without those Deno itself may print (npm downloads on a cold cache). */
-export function ownLines(stderr: string): string[] {
-  return stderr.split("\n").filter((l) => l !== "" && !/^(Download|Initialize) /.test(l));
-}
-
-async function readLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-    notify();
-  }
-  if (buffer !== "") onLine(buffer);
-  notify();
 }

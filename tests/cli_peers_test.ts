@@ -7,7 +7,16 @@
 
 import assert from "node:assert/strict";
 import { notify, waitFor } from "./helpers.ts";
-import { assertNoStackTrace, CLI, DEADLINE, ownLines, PERMISSIONS, ROOT, runCli } from "./_cli.ts";
+import {
+  assertNoStackTrace,
+  CLI,
+  DEADLINE,
+  ownLines,
+  PERMISSIONS,
+  readLines,
+  ROOT,
+  runCli,
+} from "./_cli.ts";
 
 type Event = Record<string, unknown> & { event: string };
 
@@ -130,24 +139,6 @@ class Peer implements AsyncDisposable {
     await this.child.status;
     await this.#pumps;
   }
-}
-
-async function readLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-    notify();
-  }
-  if (buffer !== "") onLine(buffer);
-  notify();
 }
 
 const address = (e: Event) => e.address as string;

@@ -4,6 +4,7 @@
  * whose output is collected line by line and wakes the waiters.
  */
 
+import { readLines as pump } from "../_cli.ts";
 import { notify, waitFor } from "../helpers.ts";
 
 /** The repository. */
@@ -195,19 +196,4 @@ export class Child implements AsyncDisposable {
     await this.child.status;
     await this.#pumps;
   }
-}
-
-async function pump(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-    notify();
-  }
-  if (buffer !== "") onLine(buffer);
-  notify();
 }
