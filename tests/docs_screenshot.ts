@@ -1,6 +1,6 @@
 /**
  * Makes docs/page.png, the README's picture of the live page: six nodes on
- * loopback with some traffic for a minute, one that leaves, one that
+ * loopback with tags and some traffic for a minute, one that leaves, one that
  * crashes, a few malformed datagrams, then headless Chromium's screenshot.
  *
  *   deno run --allow-net --allow-run --allow-read --allow-write --allow-env tests/docs_screenshot.ts
@@ -21,6 +21,11 @@ const traffic = setInterval(() => {
 }, 50);
 try {
   await waitFor(() => fullMesh(nodes), { what: "the cluster" });
+  const roles = ["seed", "db", "web", "db", "web", "cache"];
+  nodes.forEach((n, i) => {
+    n.setTag("role", roles[i]);
+    n.setTag("zone", i % 2 ? "eu-1" : "eu-2");
+  });
   await using browser = await Browser.launch();
   const page = await browser.newPage(1280, 860);
   await page.goto(`${server.url}/`);
