@@ -225,8 +225,8 @@ export function benchmarksSection(inputs: BenchmarksInputs): string[] {
       `memberlist (Go, LAN profile; ${memberlist.source}) and gossipsub (Node.js, variant nosign-fastid, ring+chords ` +
         `topology; ${gossipsub.source}). Ratio = ours / theirs: below 1 is better for times, bytes, CPU and memory. ` +
         "memberlist's broadcast figure is one message's time to reach all (relayed once per receiver, as Serf does); " +
-        "gossipsub's and ours are p50 over 20 messages. memberlist ran N = 10, 50, 200 and gossipsub N = 10, 50, 100. " +
-        "memberlist's idle bytes leave out its TCP push-pull; ours include SYNC, which goes over UDP.",
+        "gossipsub's is p50 over its 20 messages, ours over 200 (after 10 of warm-up). memberlist ran N = 10, 50, 200 and gossipsub N = 10, 50, 100. " +
+        "memberlist's idle bytes leave out its TCP push-pull; ours include anti-entropy (a DIGEST summary, and SYNC only when tables differ), which goes over UDP.",
       "",
     );
     md.push(
@@ -331,7 +331,9 @@ export function benchmarksSection(inputs: BenchmarksInputs): string[] {
     "",
     "- Cluster CPU per delivery is now mostly system calls: `op_net_send_udp` and `op_net_recv_udp` take about " +
       "half of the busy time at N = 100, and each delivery costs 8-12 received copies (retransmit limit " +
-      "`retransmitMult * ceil(log10(N + 1))`, as memberlist). Fewer copies is the lever, not faster JS.",
+      "`retransmitMult * ceil(log10(N + 1))`, as memberlist). Fewer copies was the lever, not faster JS: " +
+      "broadcast trees (tree mode, the default since 2026-11-29) send one copy per delivery, and CPU per " +
+      "delivery per node fell from 60-114 us in epidemic mode (the 2026-11-24 run) to the table above.",
     "- Two nodes in epidemic mode: a node now sends an item at most as many times as it has peers (1 at N = 2), " +
       "and the piggyback queue is capped at 4096 items (Serf's MaxQueueDepth), so a flood cannot grow it; " +
       "epidemic mode still pays for relaying and repair bookkeeping that mesh mode does not (0.37 against 0.57 " +
