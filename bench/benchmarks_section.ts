@@ -356,7 +356,7 @@ export function benchmarksSection(inputs: BenchmarksInputs): string[] {
     "deno task bench --peers          # also rerun ../shared/peers/{memberlist,gossipsub}/run.sh (~5 min each)",
     "deno task bench --sizes 10,50    # other cluster sizes; --skip codec,socket,cluster to skip parts",
     "deno task bench --report         # rewrite this section and latency.svg from bench/results.jsonl",
-    "deno bench --allow-all bench/codec_bench.ts                    # codec only, human-readable",
+    "deno bench --lock=bench/deno.lock --allow-all bench/codec_bench.ts   # codec only, human-readable",
     "deno run --allow-net --allow-read --allow-env --allow-sys bench/socket.ts",
     "deno run --allow-run --allow-read --allow-write --allow-env --allow-sys bench/runtimes.ts  # Deno, Node.js, Bun",
     "deno run --allow-net --allow-read --allow-env --allow-sys --v8-flags=--expose-gc bench/cluster.ts --n 50",

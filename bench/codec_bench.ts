@@ -9,7 +9,10 @@
  */
 
 import { Buffer } from "node:buffer";
-import { Packr } from "msgpackr";
+// Named here, not in deno.json: an entry in the import map is installed for every user of the
+// package, and msgpackr is the benchmark's baseline only (tests/dependencies_test.ts).
+// deno-lint-ignore no-import-prefix
+import { Packr } from "npm:msgpackr@^2.1.3";
 import { decode, encode } from "../src/wire/codec.ts";
 import type { Message } from "../src/wire/message.ts";
 import { makeSets } from "./codec_sets.ts";

@@ -82,7 +82,13 @@ for (const l of saved.filter((l) => l.scenario === "codec")) {
 }
 if (!SKIP.has("codec")) {
   log("codec: deno bench bench/codec_bench.ts (about 40 s)");
-  const r = await run(deno, ["bench", "--allow-all", "--json", "bench/codec_bench.ts"], 300);
+  const r = await run(deno, [
+    "bench",
+    "--lock=bench/deno.lock",
+    "--allow-all",
+    "--json",
+    "bench/codec_bench.ts",
+  ], 300);
   try {
     const j = JSON.parse(r.stdout) as {
       benches: { name: string; group: string; results: { ok?: { avg: number } }[] }[];
