@@ -7,12 +7,11 @@
  */
 
 import type { Socket } from "node:dgram";
-import { formatAddress, type HostPort, parseAddress } from "../address.ts";
+import { formatAddress, type HostPort } from "../address.ts";
+import { deliver, Destinations, SlabCopier } from "./_util.ts";
 import type { DatagramHandler, Transport } from "./transport.ts";
 import type { UdpTransportOptions } from "./udp.ts";
 
-/** Size of the slabs that datagrams in oversized receive buffers are copied into. */
-const RECEIVE_SLAB = 16384;
 /** A received buffer wasting more than this many bytes is copied out (Deno's node:dgram: 64 KiB each). */
 const MAX_WASTE = 1024;
 
@@ -66,13 +65,12 @@ export class DgramTransport implements Transport {
   /** The bound address, `host:port`. */
   readonly address: string;
   #socket: Socket;
-  #ipv6: boolean;
   #listening = false;
   #closed = false;
   #closing: Promise<void> | undefined;
   #pending = 0;
   #drained: (() => void) | undefined;
-  #targets = new Map<string, HostPort>();
+  #targets: Destinations;
   #onSendError: (to: string, error: unknown) => void;
   /** One callback for every send (no closure per datagram). */
   #sent = (error: Error | null): void => {
@@ -90,7 +88,8 @@ export class DgramTransport implements Transport {
     onSendError?: (to: string, error: unknown) => void,
   ) {
     this.#socket = socket;
-    this.#ipv6 = ipv6;
+    // An IPv6 socket reaches IPv4 peers at their mapped address.
+    this.#targets = new Destinations(ipv6);
     const { address, port } = socket.address();
     this.address = formatAddress(address, port);
     this.#onSendError = onSendError ?? (() => {});
@@ -148,52 +147,29 @@ export class DgramTransport implements Transport {
   listen(handler: DatagramHandler): void {
     if (this.#listening) throw new Error("listen() was already called");
     this.#listening = true;
-    let slab = new Uint8Array(RECEIVE_SLAB);
-    let used = 0;
+    const slabs = new SlabCopier();
     this.#socket.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
       if (this.#closed) return;
       const n = msg.length;
-      let data: Uint8Array;
-      if (msg.buffer.byteLength - n <= MAX_WASTE) {
-        // A view of the runtime's buffer as a plain Uint8Array (Buffer's
-        // slice() shares memory; Uint8Array's copies, as the handlers expect).
-        data = new Uint8Array(msg.buffer, msg.byteOffset, n);
-      } else if (n > RECEIVE_SLAB >> 2) {
-        data = new Uint8Array(msg); // A copy.
-      } else {
-        if (used + n > RECEIVE_SLAB) {
-          slab = new Uint8Array(RECEIVE_SLAB);
-          used = 0;
-        }
-        slab.set(msg, used);
-        data = slab.subarray(used, used + n);
-        used += n;
-      }
-      try {
-        handler(formatAddress(rinfo.address, rinfo.port), data);
-      } catch {
-        // The handler must not throw; if it does, the datagram is lost, not the socket.
-      }
+      // A view of the runtime's buffer as a plain Uint8Array (Buffer's slice()
+      // shares memory; Uint8Array's copies, as the handlers expect), unless
+      // the buffer is far larger than the datagram.
+      const data = msg.buffer.byteLength - n <= MAX_WASTE
+        ? new Uint8Array(msg.buffer, msg.byteOffset, n)
+        : slabs.copy(msg);
+      deliver(handler, formatAddress(rinfo.address, rinfo.port), data);
     });
   }
 
   /** Sends a datagram; failures are reported to `onSendError`, never thrown. */
   send(to: string, data: Uint8Array): void {
     if (this.#closed) return;
-    let target = this.#targets.get(to);
-    if (!target) {
-      try {
-        target = parseAddress(to);
-      } catch (e) {
-        this.#onSendError(to, e);
-        return;
-      }
-      // An IPv6 socket reaches IPv4 peers at their mapped address.
-      if (this.#ipv6 && /^\d+\.\d+\.\d+\.\d+$/.test(target.hostname)) {
-        target = { hostname: `::ffff:${target.hostname}`, port: target.port };
-      }
-      if (this.#targets.size > 65536) this.#targets.clear();
-      this.#targets.set(to, target);
+    let target: HostPort;
+    try {
+      target = this.#targets.get(to);
+    } catch (e) {
+      this.#onSendError(to, e);
+      return;
     }
     try {
       this.#socket.send(data, target.port, target.hostname, this.#sent);

@@ -5,13 +5,12 @@
  * @module
  */
 
-import { formatAddress, type HostPort, parseAddress } from "../address.ts";
+import { formatAddress, type HostPort } from "../address.ts";
+import { deliver, Destinations, SlabCopier } from "./_util.ts";
 import type { DatagramHandler, Transport } from "./transport.ts";
 
 /** The largest UDP payload: the receive buffer's size. */
 const RECEIVE_BUFFER = 65507;
-/** Size of the slabs received datagrams are copied into. */
-const RECEIVE_SLAB = 16384;
 
 /**
  * Options for {@link UdpTransport.bind}.
@@ -36,7 +35,7 @@ export class UdpTransport implements Transport {
   #closed = false;
   #loop: Promise<void> | undefined;
   #pending = new Set<Promise<unknown>>();
-  #targets = new Map<string, HostPort>();
+  #targets = new Destinations();
   #onSendError: (to: string, error: unknown) => void;
 
   private constructor(conn: Deno.DatagramConn, onSendError?: (to: string, error: unknown) => void) {
@@ -84,28 +83,15 @@ export class UdpTransport implements Transport {
   async #receiveLoop(handler: DatagramHandler): Promise<void> {
     // Without a buffer, receive() allocates 64 KiB per datagram (most of the
     // receive path's cost and garbage). Receive into one reused buffer and
-    // copy each datagram out into a shared slab: handlers may keep the bytes
-    // (a delivered payload is a view into them), so they are never overwritten.
+    // copy each datagram out into a shared slab.
     const buffer = new Uint8Array(RECEIVE_BUFFER);
-    let slab = new Uint8Array(RECEIVE_SLAB);
-    let used = 0;
+    const slabs = new SlabCopier();
     while (!this.#closed) {
       let data: Uint8Array, addr: Deno.Addr;
       try {
         const [view, from] = await this.#conn.receive(buffer);
         addr = from;
-        const n = view.length;
-        if (n > RECEIVE_SLAB >> 2) {
-          data = view.slice();
-        } else {
-          if (used + n > RECEIVE_SLAB) {
-            slab = new Uint8Array(RECEIVE_SLAB);
-            used = 0;
-          }
-          slab.set(view, used);
-          data = slab.subarray(used, used + n);
-          used += n;
-        }
+        data = slabs.copy(view);
       } catch (e) {
         if (this.#closed) return;
         if (e instanceof Deno.errors.Interrupted || e instanceof Deno.errors.BadResource) return;
@@ -113,27 +99,19 @@ export class UdpTransport implements Transport {
         continue;
       }
       const a = addr as Deno.NetAddr;
-      try {
-        handler(formatAddress(a.hostname, a.port), data);
-      } catch {
-        // The handler must not throw; if it does, the datagram is lost, not the loop.
-      }
+      deliver(handler, formatAddress(a.hostname, a.port), data);
     }
   }
 
   /** Sends a datagram; failures are reported to `onSendError`, never thrown. */
   send(to: string, data: Uint8Array): void {
     if (this.#closed) return;
-    let target = this.#targets.get(to);
-    if (!target) {
-      try {
-        target = parseAddress(to);
-      } catch (e) {
-        this.#onSendError(to, e);
-        return;
-      }
-      if (this.#targets.size > 65536) this.#targets.clear();
-      this.#targets.set(to, target);
+    let target: HostPort;
+    try {
+      target = this.#targets.get(to);
+    } catch (e) {
+      this.#onSendError(to, e);
+      return;
     }
     const p = this.#conn.send(data, { transport: "udp", ...target }).catch((e) =>
       this.#onSendError(to, e)
