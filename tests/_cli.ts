@@ -1,7 +1,6 @@
-/** Shared by the command line tests: cli.ts as a child process, its output line by line, and checks of its stderr. */
+/** Shared by the command line tests: where cli.ts is, running it to completion, and checks of its stderr. */
 
 import assert from "node:assert/strict";
-import { notify } from "./helpers.ts";
 
 export const CLI = new URL("../cli.ts", import.meta.url).href;
 export const ROOT = new URL("..", import.meta.url);
@@ -34,23 +33,4 @@ export function ownLines(stderr: string): string[] {
 
 export function assertNoStackTrace(text: string): void {
   assert.doesNotMatch(text, /^\s+at /m, `stack trace in:\n${text}`);
-}
-
-/** Calls `onLine` for each line of `stream` as it comes, waking `waitFor` after each chunk. */
-export async function readLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      onLine(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-    notify();
-  }
-  if (buffer !== "") onLine(buffer);
-  notify();
 }

@@ -6,32 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { notify, waitFor } from "./helpers.ts";
-import {
-  assertNoStackTrace,
-  CLI,
-  DEADLINE,
-  ownLines,
-  PERMISSIONS,
-  readLines,
-  ROOT,
-  runCli,
-} from "./_cli.ts";
+import { Child } from "./_child.ts";
+import { assertNoStackTrace, CLI, DEADLINE, ownLines, PERMISSIONS, ROOT, runCli } from "./_cli.ts";
 
 type Event = Record<string, unknown> & { event: string };
 
-/**
- * One cli.ts child process whose stdout lines and stderr text are collected
- * as they come; each chunk of output, and the exit, wakes the waiters.
- */
-class Peer implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly lines: string[] = [];
-  stderr = "";
-  #pumps: Promise<unknown>;
-  #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  #exited = false;
-
+/** One cli.ts child process, optionally with stdin piped, and its `--json` events. */
+class Peer extends Child {
   constructor(
     args: string[],
     { stdin = false, permissions = PERMISSIONS, env = {} }: {
@@ -40,23 +21,7 @@ class Peer implements AsyncDisposable {
       env?: Record<string, string>;
     } = {},
   ) {
-    this.child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...permissions, CLI, ...args],
-      cwd: ROOT,
-      env: { NO_COLOR: "1", PEER_KEY: "", ...env },
-      stdin: stdin ? "piped" : "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.child.status.then(() => {
-      this.#exited = true;
-      notify();
-    });
-    if (stdin) this.#stdin = this.child.stdin.getWriter();
-    this.#pumps = Promise.all([
-      readLines(this.child.stdout, (line) => this.lines.push(line)),
-      readLines(this.child.stderr, (line) => this.stderr += line + "\n"),
-    ]);
+    super(Deno.execPath(), ["run", ...permissions, CLI, ...args], { env, stdin });
   }
 
   /** Stdout parsed as JSON lines (with `--json` every line must be one object). */
@@ -70,74 +35,11 @@ class Peer implements AsyncDisposable {
     });
   }
 
-  /** Waits for a stdout line (or, with `--json`, an event) that `match` accepts, and returns it. */
-  async line(match: (line: string) => boolean, what: string): Promise<string> {
-    let found: string | undefined;
-    await this.#wait(() => (found = this.lines.find(match)) !== undefined, what);
-    return found!;
-  }
-
+  /** Waits for an event that `match` accepts, and returns it. */
   async event(match: (e: Event) => boolean, what: string): Promise<Event> {
     let found: Event | undefined;
-    await this.#wait(() => (found = this.events().find(match)) !== undefined, what);
+    await this.until(() => (found = this.events().find(match)) !== undefined, what);
     return found!;
-  }
-
-  async #wait(cond: () => boolean, what: string): Promise<void> {
-    try {
-      await waitFor(() => cond() || this.#exited, { timeout: DEADLINE, what });
-    } catch (e) {
-      throw new Error(
-        `${(e as Error).message}\n--- stdout:\n${
-          this.lines.join("\n")
-        }\n--- stderr:\n${this.stderr}`,
-      );
-    }
-    if (!cond()) {
-      throw new Error(`process exited while waiting for ${what}\n--- stderr:\n${this.stderr}`);
-    }
-  }
-
-  async write(text: string): Promise<void> {
-    await this.#stdin!.write(new TextEncoder().encode(text));
-  }
-
-  async closeStdin(): Promise<void> {
-    const w = this.#stdin;
-    this.#stdin = undefined;
-    await w?.close().catch(() => {});
-  }
-
-  kill(signal: Deno.Signal): void {
-    if (!this.#exited) this.child.kill(signal);
-  }
-
-  /** The exit status, within the deadline. */
-  async exit(): Promise<Deno.CommandStatus> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no exit within ${DEADLINE} ms`)), DEADLINE);
-    });
-    try {
-      const status = await Promise.race([this.child.status, late]);
-      await this.#pumps;
-      return status;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.closeStdin();
-    if (!this.#exited) {
-      try {
-        this.child.kill("SIGKILL");
-      } catch {
-        // Exited meanwhile.
-      }
-    }
-    await this.child.status;
-    await this.#pumps;
   }
 }
 

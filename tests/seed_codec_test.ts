@@ -2,17 +2,7 @@ import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { CodecError, decode, encode, MAGIC } from "../src/wire/codec.ts";
 import { decodeSeed, encodeSeed, isSeedFrame, type SeedMessage } from "../src/wire/seed.ts";
 import { detectWire } from "../src/wire/detect.ts";
-
-/** Bytes of an ASCII string, one byte per character (the fixtures are ASCII). */
-function ascii(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) throw new Error("fixture is not ASCII");
-    out[i] = c;
-  }
-  return out;
-}
+import { ascii } from "./_seed.ts";
 
 function bytes(...parts: (string | number[])[]): Uint8Array {
   const all: number[] = [];

@@ -4,13 +4,10 @@
  * whose output is collected line by line and wakes the waiters.
  */
 
-import { readLines as pump } from "../_cli.ts";
-import { notify, waitFor } from "../helpers.ts";
+import { Child } from "../_child.ts";
+import { DEADLINE, ROOT } from "../_cli.ts";
 
-/** The repository. */
-export const ROOT = new URL("../../", import.meta.url);
-/** Generous for a loaded 2-core machine; the happy path takes a fraction of it. */
-export const DEADLINE = 20_000;
+export { Child };
 
 const text = new TextDecoder();
 
@@ -107,93 +104,5 @@ async function deno(args: string[]): Promise<void> {
     throw new Error(
       `deno ${args.join(" ")} failed:\n${text.decode(out.stdout)}${text.decode(out.stderr)}`,
     );
-  }
-}
-
-/**
- * A child process whose stdout lines and stderr text are collected as they
- * come; each chunk of output, and the exit, wakes the waiters. Dispose it
- * (`await using`) to kill it if still running and drain its streams.
- */
-export class Child implements AsyncDisposable {
-  readonly child: Deno.ChildProcess;
-  readonly lines: string[] = [];
-  stderr = "";
-  #pumps: Promise<unknown>;
-  #exited = false;
-
-  constructor(command: string, args: string[], env: Record<string, string> = {}) {
-    this.child = new Deno.Command(command, {
-      args,
-      cwd: ROOT,
-      env: { NO_COLOR: "1", PEER_KEY: "", ...env },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.child.status.then(() => {
-      this.#exited = true;
-      notify();
-    });
-    this.#pumps = Promise.all([
-      pump(this.child.stdout, (line) => this.lines.push(line)),
-      pump(this.child.stderr, (line) => this.stderr += line + "\n"),
-    ]);
-  }
-
-  /** Waits for a stdout line that `match` accepts, and returns it. */
-  async line(match: (line: string) => boolean, what: string): Promise<string> {
-    let found: string | undefined;
-    await this.until(() => (found = this.lines.find(match)) !== undefined, what);
-    return found!;
-  }
-
-  /** Waits until `cond` (on the output so far) holds; throws if the process exits first. */
-  async until(cond: () => boolean, what: string): Promise<void> {
-    try {
-      await waitFor(() => cond() || this.#exited, { timeout: DEADLINE, what });
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n${this.output()}`);
-    }
-    if (!cond()) throw new Error(`exited while waiting for ${what}\n${this.output()}`);
-  }
-
-  /** Everything it printed, for failure messages. */
-  output(): string {
-    return `--- stdout:\n${this.lines.join("\n")}\n--- stderr:\n${this.stderr}`;
-  }
-
-  kill(signal: Deno.Signal): void {
-    if (!this.#exited) this.child.kill(signal);
-  }
-
-  /** The exit status, within the deadline, with all output read. */
-  async exit(): Promise<Deno.CommandStatus> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no exit within ${DEADLINE} ms\n${this.output()}`)),
-        DEADLINE,
-      );
-    });
-    try {
-      const status = await Promise.race([this.child.status, late]);
-      await this.#pumps;
-      return status;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#exited) {
-      try {
-        this.child.kill("SIGKILL");
-      } catch {
-        // Exited meanwhile.
-      }
-    }
-    await this.child.status;
-    await this.#pumps;
   }
 }
