@@ -34,6 +34,26 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A wait that ends after `ms` or as soon as `wake` is called, whichever is first. */
+export function waiter(): { wake: () => void; wait: (ms: number) => Promise<void> } {
+  let wake: (() => void) | undefined;
+  return {
+    wake: () => wake?.(),
+    wait: (ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          wake = undefined;
+          resolve();
+        }, ms);
+        wake = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        };
+      }),
+  };
+}
+
 /** Polls `cond` every `every` ms until true or `timeout` ms; returns whether it became true. */
 export async function until(cond: () => boolean, timeout: number, every = 5): Promise<boolean> {
   const end = performance.now() + timeout;

@@ -8,6 +8,7 @@
 
 import { type Line, round } from "./common.ts";
 import type { PeerLookup } from "./reference_peers.ts";
+import { logBounds, logScale, type Series, seriesMarks } from "./_svg.ts";
 
 /** What the chart draws. */
 export interface LatencyInputs {
@@ -25,8 +26,7 @@ export interface LatencyInputs {
 export function latencySvg(inputs: LatencyInputs): string {
   const { clusters, memberlist: mlLan, gossipsub: gs, started } = inputs;
   const ours = clusters.filter((l) => (l.mode ?? "tree") === "tree").filter((l) => !l.failed);
-  type Series = { name: string; color: string; dash?: string; points: [number, number][] };
-  const raw: { name: string; color: string; dash?: string; points: [number, number][] }[] = [
+  const raw: Series[] = [
     {
       name: "peer p50",
       color: "#1f77b4",
@@ -71,13 +71,10 @@ export function latencySvg(inputs: LatencyInputs): string {
   const xs = [10, 50, 100, 200];
   // Log scale on both axes: the figures span 1 ms to most of a second.
   const ys = series.flatMap((s) => s.points.map(([, y]) => y));
-  const lo = 10 ** Math.floor(Math.log10(Math.max(0.1, Math.min(1, ...ys))));
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(10, ...ys)));
+  const { lo, hi } = logBounds(ys);
   const lx = (n: number) => Math.log(n), x0 = lx(10), x1 = lx(200);
   const px = (n: number) => L + ((lx(n) - x0) / (x1 - x0)) * (W - L - R);
-  const py = (y: number) =>
-    H - B - ((Math.log10(Math.max(y, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) *
-      (H - T - B);
+  const py = logScale(lo, hi, T, H - B);
   const e: string[] = [];
   e.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
@@ -109,20 +106,7 @@ export function latencySvg(inputs: LatencyInputs): string {
     })">ms until all N-1 have it (log scale)</text>`,
   );
   series.forEach((s, i) => {
-    if (s.points.length > 0) {
-      const d = s.points.map(([n, y], k) =>
-        `${k === 0 ? "M" : "L"}${round(px(n), 1)},${round(py(y), 1)}`
-      )
-        .join(" ");
-      e.push(
-        `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${
-          s.dash ? ` stroke-dasharray="${s.dash}"` : ""
-        }/>`,
-      );
-      for (const [n, y] of s.points) {
-        e.push(`<circle cx="${round(px(n), 1)}" cy="${round(py(y), 1)}" r="3" fill="${s.color}"/>`);
-      }
-    }
+    e.push(...seriesMarks(s, px, py, (x) => String(round(x, 1))));
     const ly = T + 10 + i * 22;
     e.push(
       `<line x1="${W - R + 15}" y1="${ly}" x2="${

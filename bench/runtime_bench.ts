@@ -1,9 +1,9 @@
 /**
  * One runtime's figures, for bench/runtimes.ts, which bundles this file and
  * runs it under Deno (with and without --unstable-net), Node.js and Bun. It
- * uses only node: modules and the library module given as its first argument
- * (build/peer.mjs), so it runs anywhere; the socket is whatever the library
- * picks there (Deno.listenDatagram when present, else node:dgram), and the
+ * uses only node: modules, bench/common.ts (bundled in) and the library
+ * module given as its first argument (build/peer.mjs), so it runs anywhere;
+ * the socket is whatever the library picks there (Deno.listenDatagram when present, else node:dgram), and the
  * raw ceiling uses the same socket API.
  *
  * 1. Ceiling: two raw sockets on loopback, no protocol: A sends datagrams of a
@@ -24,6 +24,7 @@ import { createSocket, type Socket } from "node:dgram";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import type { GossipNode } from "../mod.ts";
+import { cpuMicros, round, sleep, waiter } from "./common.ts";
 
 type Library = typeof import("../mod.ts");
 
@@ -50,33 +51,6 @@ const FRAME = lib.encode({
   hops: 0,
   payload: new Uint8Array(100),
 }).slice();
-
-const cpuMicros = () => {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-};
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `wake` is called or `ms` pass. */
-function waiter() {
-  let wake: (() => void) | undefined;
-  return {
-    wake: () => wake?.(),
-    wait: (ms: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          wake = undefined;
-          resolve();
-        }, ms);
-        wake = () => {
-          clearTimeout(timer);
-          wake = undefined;
-          resolve();
-        };
-      }),
-  };
-}
 
 /**
  * Sends as fast as the window allows for SECONDS: `send()` one more, `received()`

@@ -16,7 +16,7 @@
 
 import { GossipNode } from "../mod.ts";
 import { encode } from "../src/wire/codec.ts";
-import { args, cpuMicros, round, sleep } from "./common.ts";
+import { args, cpuMicros, round, sleep, waiter } from "./common.ts";
 
 const opt = args(Deno.args);
 const SECONDS = Number(opt.get("seconds") ?? 2);
@@ -32,26 +32,6 @@ const FRAME = encode({
   hops: 0,
   payload: new Uint8Array(100),
 }).slice();
-
-/** Waits until `wake` is called or `ms` pass. */
-function waiter() {
-  let wake: (() => void) | undefined;
-  return {
-    wake: () => wake?.(),
-    wait: (ms: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          wake = undefined;
-          resolve();
-        }, ms);
-        wake = () => {
-          clearTimeout(timer);
-          wake = undefined;
-          resolve();
-        };
-      }),
-  };
-}
 
 interface Result {
   received: number;

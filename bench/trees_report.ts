@@ -5,6 +5,8 @@
  * issue's figures in one table; and bench/trees.svg, a chart of both against N.
  */
 
+import { logBounds, logScale, type Series, seriesMarks } from "./_svg.ts";
+
 type Line = Record<string, unknown>;
 
 /** What the report reads: our cluster runs (both modes), the node pairs and the reference peers. */
@@ -121,7 +123,6 @@ export function treesSection(inputs: TreeInputs): string[] {
 /** bench/trees.svg: copies per delivery (left) and last-delivery p99 (right) against N. */
 export function treesSvg(inputs: TreeInputs): string {
   const sizes = [...new Set(inputs.clusters.map((l) => l.n as number))].sort((a, b) => a - b);
-  type Series = { name: string; color: string; dash?: string; points: [number, number][] };
   const pts = (get: (n: number) => unknown): [number, number][] =>
     sizes.map((n) => [n, num(get(n)) ?? NaN] as [number, number]).filter(([, y]) =>
       Number.isFinite(y) && y > 0
@@ -179,13 +180,10 @@ export function treesSvg(inputs: TreeInputs): string {
   ];
   const panel = (left: number, title: string, unit: string, series: Series[]) => {
     const ys = series.flatMap((s) => s.points.map(([, y]) => y));
-    const lo = 10 ** Math.floor(Math.log10(Math.max(0.1, Math.min(1, ...ys))));
-    const hi = 10 ** Math.ceil(Math.log10(Math.max(10, ...ys)));
+    const { lo, hi } = logBounds(ys);
     const x0 = Math.log(Math.min(...xs)), x1 = Math.log(Math.max(...xs));
     const px = (n: number) => left + (x1 === x0 ? 0.5 : (Math.log(n) - x0) / (x1 - x0)) * PW;
-    const py = (y: number) =>
-      H - B - (Math.log10(Math.max(y, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) *
-        (H - T - B);
+    const py = logScale(lo, hi, T, H - B);
     e.push(`<text x="${left}" y="${T - 8}" font-weight="bold">${title}</text>`);
     for (let y = lo; y <= hi * 1.0001; y *= 10) {
       e.push(
@@ -208,22 +206,7 @@ export function treesSvg(inputs: TreeInputs): string {
       }" text-anchor="middle">N (log scale); ${unit} (log scale)</text>`,
     );
     series.forEach((s, i) => {
-      if (s.points.length > 0) {
-        const d = s.points.map(([n, y], k) =>
-          `${k ? "L" : "M"}${px(n).toFixed(1)},${py(y).toFixed(1)}`
-        )
-          .join(" ");
-        e.push(
-          `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${
-            s.dash ? ` stroke-dasharray="${s.dash}"` : ""
-          }/>`,
-        );
-        for (const [n, y] of s.points) {
-          e.push(
-            `<circle cx="${px(n).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.color}"/>`,
-          );
-        }
-      }
+      e.push(...seriesMarks(s, px, py, (x) => x.toFixed(1)));
       e.push(
         `<text x="${left + PW - 4}" y="${
           T + 14 + i * 15
